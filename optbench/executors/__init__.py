@@ -1,0 +1,1 @@
+"""Where trials run: ``local`` (worker processes) and ``ray`` (a Ray cluster)."""

@@ -1,0 +1,221 @@
+"""The results folder (DESIGN.md §5): atomic writes, and reading it all back into pandas.
+
+Layout::
+
+    results/<experiment>/
+      experiment.json
+      <submission>/study_<j>/<workload>/trial_<i>/
+        trial.json      # identity + hparams + TrialResult fields, flat
+        evals.csv       # one row per eval
+
+Every file is written to a temporary name in the same folder and renamed over the
+final name (``os.replace`` is atomic on POSIX), so a killed run never leaves a file
+that reads as complete. ``trial.json`` is written last: its presence is what marks
+a trial done (:func:`is_trial_complete`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from optbench import __version__
+from optbench.spec import TrialResult, TrialSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EXPERIMENT_FILE = "experiment.json"
+TRIAL_FILE = "trial.json"
+EVALS_FILE = "evals.csv"
+#: The first columns of evals.csv, in this order; metric columns follow, sorted.
+EVAL_BASE_COLUMNS = ("step", "submission_time", "eval_time", "total_time", "train/loss")
+
+
+class ResultsError(Exception):
+    """A results folder that cannot be written or read; the CLI prints it as one line."""
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file + rename, so readers never see half a file."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ResultsError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item"):  # numpy / torch scalars
+        return obj.item()
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    return str(obj)
+
+
+def _finite_or_none(value: Any) -> Any:
+    """JSON has no inf/nan: store them as null (a trial that did not reach the target)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not readable JSON ({exc})") from None
+
+
+def check_writable(root: Path) -> None:
+    """Fail early, with one line, when the results folder cannot be created or written."""
+    root = Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / ".optbench-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ResultsError(
+            f"results folder {root} is not writable ({exc.strerror or exc}); choose another with --results"
+        ) from None
+
+
+def evals_to_csv(rows: Iterable[dict[str, Any]]) -> str:
+    rows = list(rows)
+    extra = sorted({k for row in rows for k in row} - set(EVAL_BASE_COLUMNS))
+    columns = list(EVAL_BASE_COLUMNS) + extra
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def trial_record(spec: TrialSpec, result: TrialResult) -> dict[str, Any]:
+    """The flat content of trial.json: who/what/where, then every TrialResult field."""
+    wl = spec.workload
+    record: dict[str, Any] = {
+        "optbench_version": __version__,
+        "submission": spec.submission,
+        "study": spec.study,
+        "trial": spec.trial,
+        "workload": wl.name,
+        "workload_version": wl.version,
+        "workload_hash": wl.hash,
+        "submission_hash": spec.submission_hash,
+        "ruleset": spec.ruleset,
+        "seed": spec.seed,
+        "hparams": spec.hparams,
+        "device": spec.device,
+        "budget_seconds": spec.budget_seconds,
+        "step_hint": wl.budget.step_hint,
+        "target_metric": wl.target.metric,
+        "target_value": wl.target.value,
+        "target_mode": wl.target.mode,
+    }
+    record.update({k: _finite_or_none(v) for k, v in asdict(result).items()})
+    return record
+
+
+def write_trial(root: Path, spec: TrialSpec, result: TrialResult, evals: list[dict[str, Any]]) -> Path:
+    """Write one finished trial: evals.csv first, trial.json last (it marks completion)."""
+    folder = Path(root) / spec.folder
+    atomic_write_text(folder / EVALS_FILE, evals_to_csv(evals))
+    atomic_write_json(folder / TRIAL_FILE, trial_record(spec, result))
+    return folder
+
+
+def is_trial_complete(folder: Path) -> bool:
+    """A trial is done when its trial.json exists and parses with a status."""
+    path = Path(folder) / TRIAL_FILE
+    if not path.is_file():
+        return False
+    try:
+        return "status" in json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+def write_experiment(root: Path, data: dict[str, Any]) -> None:
+    atomic_write_json(Path(root) / EXPERIMENT_FILE, data)
+
+
+def read_experiment(root: Path) -> dict[str, Any]:
+    root = Path(root)
+    if not (root / EXPERIMENT_FILE).is_file():
+        raise ResultsError(f"{root} is not an optbench experiment (no {EXPERIMENT_FILE} in it)")
+    return read_json(root / EXPERIMENT_FILE)
+
+
+def trial_files(root: Path) -> list[Path]:
+    """Every trial.json under an experiment folder, in a stable order."""
+    return sorted(Path(root).glob(f"*/study_*/*/trial_*/{TRIAL_FILE}"))
+
+
+def load_trials(root: Path) -> "pd.DataFrame":
+    """One row per finished trial (the fields of trial.json; ``hparams`` stays a dict).
+
+    ``time_to_target``/``steps_to_target`` are NaN for trials that did not reach the
+    target; scoring turns those into inf.
+    """
+    import pandas as pd
+
+    records = []
+    for path in trial_files(root):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue  # a half-written file cannot exist (atomic writes); a hand-damaged one is skipped
+        record["path"] = str(path.parent)
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    for column in ("time_to_target", "steps_to_target", "best_metric"):
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def load_evals(root: Path) -> "pd.DataFrame":
+    """Every eval of every finished trial, with submission/study/workload/trial columns."""
+    import pandas as pd
+
+    frames = []
+    for path in trial_files(root):
+        evals_path = path.parent / EVALS_FILE
+        if not evals_path.is_file():
+            continue
+        frame = pd.read_csv(evals_path)
+        trial_dir = path.parent
+        frame.insert(0, "trial", int(trial_dir.name.removeprefix("trial_")))
+        frame.insert(0, "workload", trial_dir.parent.name)
+        frame.insert(0, "study", int(trial_dir.parent.parent.name.removeprefix("study_")))
+        frame.insert(0, "submission", trial_dir.parent.parent.parent.name)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["submission", "study", "workload", "trial", *EVAL_BASE_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
