@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from optbench import __version__
+from optbench.errors import OptbenchError
 from optbench.spec import TrialResult, TrialSpec
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ EVALS_FILE = "evals.csv"
 EVAL_BASE_COLUMNS = ("step", "submission_time", "eval_time", "total_time", "train/loss")
 
 
-class ResultsError(Exception):
+class ResultsError(OptbenchError):
     """A results folder that cannot be written or read; the CLI prints it as one line."""
 
 
