@@ -1,0 +1,433 @@
+"""Reading AlgoPerf's own logs and target files, as they are, for ``optbench score --format algoperf``.
+
+AlgoPerf's scorer (``scoring/score_submissions.py`` + ``performance_profile.py`` +
+``scoring_utils.py`` in mlcommons/algorithmic-efficiency and submissions_algorithms)
+walks a tree of ``eval_measurements.csv`` files. This module finds those files, reads
+the few columns scoring needs, and reduces each trial to one row (did it reach the
+target, at which eval index, at what time and step). The scoring itself lives in
+:mod:`optbench.scoring`; nothing here ranks anything.
+
+Layout, as AlgoPerf writes it::
+
+    <root>/[<team>/]<submission>[-YYYY-MM-DD-HH-MM-SS]/study_<j>/<workload>_<jax|pytorch>/trial_<i>/
+        eval_measurements.csv
+
+Folders named ``<submission>-YYYY-MM-DD-HH-MM-SS`` are re-runs of ``<submission>``
+(AlgoPerf's ``get_experiment_df`` collects every ``<submission>*`` folder with such a
+suffix); their trials are pooled into the same studies, each trial kept apart (it is
+identified by its folder, not only by ``trial_<i>``).
+
+Why read CSVs with ``pyarrow.csv`` directly: the v0.5 tree has ~3,700 small files;
+the per-call overhead of ``pandas.read_csv`` (even with ``engine="pyarrow"``) costs
+more than the parsing itself, while pyarrow's reader with ``include_columns`` parses
+only the 3-4 columns scoring needs (see ``benchmarks/score_speed.py``). A file pyarrow
+refuses (a truncated last row) is re-read with the ``csv`` module, keeping complete rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optbench.errors import OptbenchError
+
+MEASUREMENTS_FILE = "eval_measurements.csv"
+#: AlgoPerf's ``TIMESTAMP`` suffix of re-run folders: ``-YYYY-MM-DD-HH-MM-SS``.
+TIMESTAMP_SUFFIX = re.compile(r"^(?P<name>.+?)-\d{4}(?:-\d{2}){5}$")
+FRAMEWORK_SUFFIX = re.compile(r"^(?P<name>.+)_(?:jax|pytorch)$")
+STUDY_DIR = re.compile(r"^study_(?P<n>\d+)$")
+TRIAL_DIR = re.compile(r"^trial_(?P<n>\d+)$")
+
+#: Metric names AlgoPerf minimises (``<=`` target) and maximises (``>=`` target);
+#: from ``MIN_EVAL_METRICS`` / ``MAX_EVAL_METRICS`` of ``performance_profile.py``,
+#: plus ``ppl`` (the v0.6 ``finewebedu_lm`` workload: perplexity, lower is better).
+MINIMIZED_METRICS = frozenset({"loss", "ce_loss", "error_rate", "ctc_loss", "wer", "l1_loss", "ppl"})
+MAXIMIZED_METRICS = frozenset({"accuracy", "mean_average_precision", "ssim", "bleu"})
+
+#: Columns holding the clock: AlgoPerf scores ``score`` (= accumulated submission time at
+#: that eval); older logs without it have the same number as ``accumulated_submission_time``.
+TIME_COLUMNS = ("score", "accumulated_submission_time")
+STEP_COLUMN = "global_step"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the input that scoring can work around: where, and what.
+
+    Shared by both input formats. The CLI prints each as ``warning: <path>: <message>``;
+    with ``--strict`` any problem becomes an error exit.
+    """
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class WorkloadTarget:
+    """One workload's validation target: ``metric`` is the CSV column, e.g. ``validation/ssim``."""
+
+    metric: str
+    value: float
+    minimize: bool
+
+    def reached(self, values: np.ndarray) -> np.ndarray:
+        """Elementwise: does each eval reach the target? NaN never does."""
+        with np.errstate(invalid="ignore"):
+            return values <= self.value if self.minimize else values >= self.value
+
+
+@dataclass(frozen=True)
+class Targets:
+    """A ``workload_targets*.json`` file: which workloads count, and each one's target.
+
+    ``base`` workloads are scored; ``held_out`` ones (v0.5) only gate their base
+    workload (:func:`optbench.scoring.apply_held_out_rule`).
+    """
+
+    version: str
+    base: tuple[str, ...]
+    held_out: tuple[str, ...]
+    workloads: Mapping[str, WorkloadTarget]
+    path: str = ""
+
+    def base_of(self, workload: str) -> str:
+        """The base workload of a variant, by AlgoPerf's rule: the first base name the
+        variant's name contains (``ogbg_model_size`` -> ``ogbg``)."""
+        for base in self.base:
+            if base in workload:
+                return base
+        return workload
+
+    @property
+    def variants(self) -> dict[str, str]:
+        """``{held-out variant: its base workload}``."""
+        return {w: self.base_of(w) for w in self.held_out}
+
+    @property
+    def scored_set(self) -> tuple[str, ...]:
+        """Every workload whose logs matter: the base workloads, then the held-out ones."""
+        return self.base + self.held_out
+
+
+def metric_is_minimized(metric: str) -> bool:
+    """Direction of an AlgoPerf metric name (``wer``, ``validation/ssim`` ...); unknown -> error."""
+    name = metric.split("/")[-1]
+    if name in MINIMIZED_METRICS:
+        return True
+    if name in MAXIMIZED_METRICS:
+        return False
+    raise ValueError(name)
+
+
+def load_targets(path: str | os.PathLike[str]) -> Targets:
+    """Read and check a ``workload_targets*.json`` (v0.5, v0.6, or newer with ``target_metric_goal``)."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise OptbenchError(f"--targets {path}: no such file") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise OptbenchError(f"--targets {path}: not readable JSON ({exc})") from None
+    try:
+        base = tuple(raw["base_workloads"])
+        held_out = tuple(raw.get("held_out_workloads") or ())
+        entries: dict[str, Any] = raw["workloads"]
+    except (KeyError, TypeError):
+        raise OptbenchError(
+            f"--targets {path}: not an AlgoPerf workload_targets file "
+            "(needs base_workloads, held_out_workloads and workloads)"
+        ) from None
+    workloads: dict[str, WorkloadTarget] = {}
+    for name, entry in entries.items():
+        try:
+            metric_name = str(entry["target_metric_name"])
+            value = float(entry["validation_target_value"])
+        except (KeyError, TypeError, ValueError):
+            raise OptbenchError(
+                f"--targets {path}: workload {name!r} needs target_metric_name and a numeric "
+                "validation_target_value"
+            ) from None
+        goal = entry.get("target_metric_goal")
+        if goal in ("minimize", "maximize"):
+            minimize = goal == "minimize"
+        else:
+            try:
+                minimize = metric_is_minimized(metric_name)
+            except ValueError:
+                raise OptbenchError(
+                    f"--targets {path}: workload {name!r}: metric {metric_name!r} is neither a known "
+                    "minimised nor maximised metric; add target_metric_goal: minimize|maximize"
+                ) from None
+        workloads[name] = WorkloadTarget(f"validation/{metric_name}", value, minimize)
+    missing = [w for w in base + held_out if w not in workloads]
+    if missing:
+        raise OptbenchError(f"--targets {path}: base/held-out workloads without a target: {', '.join(missing)}")
+    return Targets(str(raw.get("benchmark_version", "?")), base, held_out, workloads, str(path))
+
+
+# --------------------------------------------------------------------------- the tree
+
+
+@dataclass(frozen=True)
+class TrialLog:
+    """One trial folder found in the tree (its CSV may still turn out unreadable)."""
+
+    submission: str
+    study: int
+    workload: str  #: without the ``_jax``/``_pytorch`` suffix
+    trial: int
+    experiment: str  #: the submission folder it came from (re-runs have their own)
+    path: str  #: the trial folder
+
+
+def submission_name(folder: str) -> str:
+    """``shampoo-2024-05-01-12-00-00`` -> ``shampoo``; other names unchanged."""
+    match = TIMESTAMP_SUFFIX.match(folder)
+    return match.group("name") if match else folder
+
+
+def workload_name(folder: str) -> str:
+    """``ogbg_pytorch`` -> ``ogbg``: AlgoPerf scores a workload whatever its framework."""
+    match = FRAMEWORK_SUFFIX.match(folder)
+    return match.group("name") if match else folder
+
+
+def _subdirs(path: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as it:
+            return sorted((e for e in it if e.is_dir()), key=lambda e: e.name)
+    except OSError:
+        return []
+
+
+def _has_studies(path: Path) -> bool:
+    return any(STUDY_DIR.match(e.name) for e in _subdirs(path))
+
+
+def find_experiments(root: Path, exclude: Iterable[Path] = ()) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """The submission folders under ``root``: ``[(submission name, folder)]``.
+
+    A folder holding ``study_<j>`` folders is a submission. ``root`` itself may be one;
+    otherwise its children are submissions, or (older trees) teams holding submissions.
+    """
+    root = Path(root)
+    excluded = {Path(p).resolve() for p in exclude}
+    if _has_studies(root):
+        return [(submission_name(root.name), root)], []
+    found: list[tuple[str, Path]] = []
+    problems: list[Problem] = []
+    for entry in _subdirs(root):
+        path = Path(entry.path)
+        if path.resolve() in excluded or entry.name.startswith("."):
+            continue
+        if _has_studies(path):
+            found.append((submission_name(entry.name), path))
+            continue
+        team = [(submission_name(e.name), Path(e.path)) for e in _subdirs(path) if _has_studies(Path(e.path))]
+        if team:
+            found.extend(team)
+        else:
+            problems.append(Problem(str(path), "no study_<j> folders in it (not a submission); ignored"))
+    return found, problems
+
+
+def find_trial_logs(root: Path, exclude: Iterable[Path] = ()) -> tuple[list[TrialLog], list[Problem]]:
+    """Every trial folder of every submission under ``root``, in a stable (sorted) order."""
+    experiments, problems = find_experiments(root, exclude)
+    logs: list[TrialLog] = []
+    for submission, experiment in experiments:
+        for study_entry in _subdirs(experiment):
+            study = STUDY_DIR.match(study_entry.name)
+            if not study:
+                problems.append(Problem(study_entry.path, "not a study_<j> folder; ignored"))
+                continue
+            for wl_entry in _subdirs(Path(study_entry.path)):
+                for trial_entry in _subdirs(Path(wl_entry.path)):
+                    trial = TRIAL_DIR.match(trial_entry.name)
+                    if trial:
+                        logs.append(
+                            TrialLog(
+                                submission,
+                                int(study.group("n")),
+                                workload_name(wl_entry.name),
+                                int(trial.group("n")),
+                                str(experiment),
+                                trial_entry.path,
+                            )
+                        )
+    return logs, problems
+
+
+# --------------------------------------------------------------------------- one CSV
+
+
+@dataclass
+class TrialRead:
+    """One trial reduced to what scoring needs.
+
+    ``hit_index`` is the index of the first eval that reaches the target (-1: never);
+    AlgoPerf chooses a study's trial by it. ``time``/``steps`` are the clock at that
+    eval (inf when not reached). ``ok`` is False when the log could not be used at all.
+    """
+
+    ok: bool = True
+    n_evals: int = 0
+    hit_index: int = -1
+    time: float = math.inf
+    steps: float = math.inf
+    best_metric: float = math.nan
+    last_time: float = math.nan
+    problems: list[str] = field(default_factory=list)
+
+
+def _salvage_rows(path: str, columns: Sequence[str]) -> tuple[dict[str, np.ndarray] | None, int, int]:
+    """Re-read a CSV pyarrow refused, keeping the rows that have every field.
+
+    Returns (columns -> arrays, or None when there is no header; rows kept; rows dropped).
+    """
+    with open(path, newline="", errors="replace") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return None, 0, 0
+    header, body = rows[0], rows[1:]
+    good = [r for r in body if len(r) == len(header)]
+    data: dict[str, np.ndarray] = {}
+    for name in columns:
+        if name in header:
+            i = header.index(name)
+            data[name] = np.array([_to_float(r[i]) for r in good], dtype=float)
+    return data, len(good), len(body) - len(good)
+
+
+def _to_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def _read_columns(path: str, columns: Sequence[str]) -> tuple[dict[str, np.ndarray] | None, int, list[str]]:
+    """The wanted columns that exist (as float arrays), the row count, and problems."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    problems: list[str] = []
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=False),
+            convert_options=pacsv.ConvertOptions(include_columns=list(columns), include_missing_columns=True),
+        )
+    except FileNotFoundError:
+        return None, 0, ["no eval_measurements.csv"]
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            return None, 0, ["eval_measurements.csv is empty"]
+        data, kept, dropped = _salvage_rows(path, columns)
+        if data is None:
+            return None, 0, ["eval_measurements.csv is empty"]
+        problems.append(f"eval_measurements.csv is truncated or malformed: kept {kept} complete row(s), "
+                        f"dropped {dropped}")
+        return data, kept, problems
+    except OSError as exc:
+        return None, 0, [f"eval_measurements.csv not readable ({exc})"]
+    data = {}
+    for name in columns:
+        col = table.column(name)
+        if pa.types.is_null(col.type):
+            continue  # missing (or entirely empty): the caller decides what that means
+        if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+            data[name] = col.to_numpy(zero_copy_only=False).astype(float, copy=False)
+        else:
+            import pandas as pd
+
+            values = pd.to_numeric(pd.Series(col.to_pylist(), dtype=object), errors="coerce")
+            problems.append(f"column {name} has non-numeric values (read as missing)")
+            data[name] = values.to_numpy(dtype=float)
+    return data, table.num_rows, problems
+
+
+def read_trial(path: str, target: WorkloadTarget, clock_column: str | None = None) -> TrialRead:
+    """Reduce one trial folder's ``eval_measurements.csv`` to a :class:`TrialRead`.
+
+    The first eval whose ``target.metric`` reaches the target gives ``hit_index``; the
+    time there is read from ``clock_column`` (default: ``score``, else
+    ``accumulated_submission_time``) and the step from ``global_step``.
+    """
+    csv_path = os.path.join(path, MEASUREMENTS_FILE)
+    time_columns = (clock_column,) if clock_column else TIME_COLUMNS
+    data, n_rows, problems = _read_columns(csv_path, (target.metric, *time_columns, STEP_COLUMN))
+    if data is None:
+        return TrialRead(ok=False, problems=problems)
+    out = TrialRead(n_evals=n_rows, problems=problems)
+    if n_rows == 0:
+        out.problems.append("eval_measurements.csv has no evals (header only)")
+        return out
+    metric = data.get(target.metric)
+    if metric is None:
+        out.problems.append(f"no column {target.metric} (the target metric): counted as not reached")
+        return out
+    times = next((data[c] for c in time_columns if c in data), None)
+    steps = data.get(STEP_COLUMN)
+    finite = metric[np.isfinite(metric)]
+    if finite.size:
+        out.best_metric = float(finite.min() if target.minimize else finite.max())
+    if times is not None and times.size:
+        out.last_time = float(times[-1])
+    hits = target.reached(metric)
+    if not hits.any():
+        return out
+    out.hit_index = int(np.argmax(hits))
+    if steps is not None:
+        out.steps = float(steps[out.hit_index])
+    if times is None:
+        out.problems.append(f"no clock column ({' or '.join(time_columns)}): counted as not reached")
+        out.hit_index = -1
+        return out
+    out.time = float(times[out.hit_index])
+    if not math.isfinite(out.time):
+        out.problems.append(f"no time at the eval that reached the target (row {out.hit_index + 1})")
+        out.time, out.hit_index = math.inf, -1
+    return out
+
+
+def _read_batch(items: list[tuple[str, WorkloadTarget, str | None]]) -> list[TrialRead]:
+    """Worker entry point: read a chunk of trials (kept at module level so it pickles)."""
+    return [read_trial(path, target, clock) for path, target, clock in items]
+
+
+def read_trials(
+    items: Sequence[tuple[str, WorkloadTarget, str | None]], jobs: int | None = None
+) -> list[TrialRead]:
+    """Read many trials, in parallel processes when there are enough to pay for the pool.
+
+    Why processes: parsing is CPU-bound and holds the GIL between pyarrow calls; on
+    the 3,700-file v0.5 tree two processes roughly halve the reading time.
+    """
+    jobs = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    if jobs <= 1 or len(items) < 256:
+        return _read_batch(list(items))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    n_chunks = jobs * 4
+    size = math.ceil(len(items) / n_chunks)
+    chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        return [read for chunk in pool.map(_read_batch, chunks) for read in chunk]
