@@ -470,7 +470,6 @@ def load_algoperf_trials(
     targets: Targets,
     ruleset: Ruleset = "external",
     exclude: Sequence[Path] = (),
-    jobs: int | None = None,
 ) -> ScoringInput:
     """AlgoPerf's log tree as trials to score, with AlgoPerf's rules switched on.
 
@@ -508,7 +507,7 @@ def load_algoperf_trials(
                                                 f"v{targets.version} ({targets.path}): ignored"))
             else:
                 problems.append(Problem(folder, f"unknown workload {log.workload} (not in {targets.path}): ignored"))
-    reads = logs.read_trials([(t.path, targets.workloads[t.workload], None) for t in usable], jobs)
+    reads = logs.read_trials([(t.path, targets.workloads[t.workload]) for t in usable])
     rows = []
     for log, read in zip(usable, reads):
         problems.extend(Problem(log.path, message) for message in read.problems)
@@ -645,7 +644,6 @@ def score_folder(
     expect_studies: int | None = None,
     expect_trials: int | None = None,
     exclude: Sequence[Path] = (),
-    jobs: int | None = None,
 ) -> Scoreboard:
     """Read a folder of either format and score it (what ``optbench score`` does)."""
     tau_grid(tau_max)  # reject a bad --tau-max before reading anything
@@ -656,7 +654,7 @@ def score_folder(
             raise OptbenchError("--format algoperf needs --targets (AlgoPerf's workload_targets_v05.json or _v06.json)")
         from optbench.algoperf_logs import load_targets
 
-        data = load_algoperf_trials(Path(results), load_targets(targets), ruleset or "external", exclude, jobs)
+        data = load_algoperf_trials(Path(results), load_targets(targets), ruleset or "external", exclude)
     elif fmt == "optbench":
         if targets is not None:
             raise OptbenchError("--targets is for --format algoperf; our results carry their targets in trial.json")

@@ -191,15 +191,21 @@ def test_read_trial_broken_files(tmp_path):
     assert (text.hit_index, text.time) == (1, 3.0) and "non-numeric" in text.problems[0]
 
 
-def test_read_trials_in_processes_equals_serial(tmp_path):
+def test_read_trials_batched_equals_one_by_one(tmp_path):
+    """Files sharing a header are parsed as one CSV; odd files alone. Same answers."""
     items = []
-    for i in range(300):
-        path = write_csv(tmp_path / f"t{i}", f"global_step,score,validation/accuracy\n1,{i},0.{i % 10}\n")
-        items.append((path, ACC, None))
-    serial = logs.read_trials(items, jobs=1)
-    parallel = logs.read_trials(items, jobs=2)
-    assert [(r.hit_index, r.time) for r in serial] == [(r.hit_index, r.time) for r in parallel]
-    assert sum(r.hit_index == 0 for r in parallel) == 150
+    for i in range(40):
+        rows = "".join(f"{k},{i + k},0.{(i + k) % 10}\n" for k in range(i % 4))  # 0-3 evals
+        items.append((write_csv(tmp_path / f"t{i}", f"global_step,score,validation/accuracy\n{rows}"), ACC))
+    items.append((write_csv(tmp_path / "other", "score,validation/accuracy,global_step\n1,0.9,5\n"), ACC))
+    items.append((write_csv(tmp_path / "cut", "global_step,score,validation/accuracy\n1,5,0.6\n2,6"), ACC))
+    items.append((write_csv(tmp_path / "text", "global_step,score,validation/accuracy\n1,5,x\n"), ACC))
+    items.append((str(tmp_path / "missing"), ACC))
+    batched = logs.read_trials(items)
+    alone = [logs.read_trial(path, target) for path, target in items]
+    assert batched == alone
+    assert sum(r.hit_index >= 0 for r in batched) == 13 + 2
+    assert batched[41].problems and batched[42].problems and not batched[43].ok
 
 
 # ------------------------------------------------------------------ AlgoPerf's rules, end to end in Python
@@ -224,7 +230,7 @@ def hand_tree(root: Path) -> Path:
 def test_algoperf_rules_hand_computed(tmp_path):
     root = hand_tree(tmp_path / "logs")
     targets = logs.load_targets(write_targets(tmp_path / "t.json"))
-    board = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets, jobs=1), "algoperf")
+    board = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets), "algoperf")
     assert board.medians.loc["alpha"].to_dict() == {"ogbg": 25.0, "wmt": 120.0, "ogbg_model_size": 40.0}
     assert board.medians.loc["beta"].to_dict() == {"ogbg": 30.0, "wmt": 80.0, "ogbg_model_size": math.inf}
     assert board.workloads == ["ogbg", "wmt"]  # the held-out variant gates, it is not scored
@@ -234,7 +240,7 @@ def test_algoperf_rules_hand_computed(tmp_path):
     chosen = board.trials[board.trials.chosen & (board.trials.workload == "ogbg")]
     assert chosen.set_index("submission")["trial"].to_dict() == {"alpha": 2, "beta": 1}
     # steps clock: the step at the same eval (global_step = 100 per eval)
-    steps = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets, jobs=1), "algoperf", clock="steps")
+    steps = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets), "algoperf", clock="steps")
     assert steps.medians.loc["alpha", "ogbg"] == 100.0 and steps.medians.loc["alpha", "wmt"] == 200.0
 
 
@@ -245,7 +251,7 @@ def test_algoperf_problems_are_reported_and_the_rest_scored(tmp_path):
     write_trial(root / "beta" / "study_0", "foo", [0.1], [5])  # unknown
     (root / "beta" / "study_0" / "wmt_jax" / "trial_2").mkdir()  # no log
     write_trial(root / "beta-2024-05-01-12-00-00" / "study_0", "wmt", [31], [70])  # a re-run: pooled
-    board = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets, jobs=1), "algoperf")
+    board = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets), "algoperf")
     messages = [str(p) for p in board.problems]
     assert any("mnist_jax: workload mnist is not scored in benchmark v0.5" in m for m in messages)
     assert any("foo_jax: unknown workload foo (not in" in m for m in messages)
@@ -261,7 +267,7 @@ def test_algoperf_missing_workload_is_inf_and_counted_over_base(tmp_path):
     write_trial(root / "solo" / "study_0", "wmt", [31], [10])
     write_trial(root / "solo" / "study_0", "ogbg_model_size", [0.3], [10])
     targets = logs.load_targets(write_targets(tmp_path / "t.json"))
-    board = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets, jobs=1), "algoperf")
+    board = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets), "algoperf")
     assert board.medians.loc["solo", "ogbg"] == math.inf
     assert board.result.scores["solo"] == pytest.approx(0.5)  # 1 of 2 base workloads
     assert any("no trials for workload(s) ogbg" in str(p) for p in board.problems)

@@ -1,0 +1,285 @@
+"""The ``optbench`` command line (typer). Thin: it parses, calls the modules, prints with rich.
+
+Heavy imports (torch, pandas, matplotlib) happen inside the commands that need
+them, so ``optbench --help`` and ``import optbench`` stay fast (DESIGN.md §7).
+Every :class:`~optbench.errors.OptbenchError` is printed as one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from optbench import __version__
+from optbench.errors import OptbenchError
+
+app = typer.Typer(
+    name="optbench",
+    help="Benchmark neural-network training algorithms the AlgoPerf way: time-to-target, "
+    "performance profiles, scores.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+list_app = typer.Typer(help="List workloads, suites or submissions.", no_args_is_help=True)
+app.add_typer(list_app, name="list")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _split(text: Optional[str]) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"optbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """optbench: is your optimizer faster to a target than AdamW, counting the cost of tuning?"""
+
+
+DEFAULT_SUBMISSIONS = "adamw,nadamw,sgd_nesterov"
+
+
+@app.command()
+def run(
+    suite: Optional[str] = typer.Option(None, help="A suite of workloads (see `optbench list suites`). "
+                                        "Default: `default` when no --workloads are given."),
+    workloads: Optional[str] = typer.Option(None, help="Comma-separated workload names or YAML paths."),
+    submissions: str = typer.Option(DEFAULT_SUBMISSIONS, help="Comma-separated submission names or folders."),
+    ruleset: str = typer.Option("self", help="self: each submission's own defaults, budget x preset multiplier; "
+                                "external: quasi-random search over its search space."),
+    preset: Optional[str] = typer.Option(None, help="algoperf-v06 or algoperf-v05: trials, studies and the "
+                                         "self-tuning budget multiplier. Without it: 1 study, 5 trials."),
+    studies: Optional[int] = typer.Option(None, min=1, help="Independent repetitions (seeds, search points)."),
+    trials: Optional[int] = typer.Option(None, min=1, help="Search points per study (external tuning)."),
+    hparams: Optional[str] = typer.Option(None, help="Fixed hyperparameters k=v,... for every trial "
+                                          "(over the submission's defaults); implies one trial per study."),
+    same_points_per_study: bool = typer.Option(False, help="Give every study the same search points in a new "
+                                               "order, as AlgoPerf's harness does."),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, mps ..."),
+    workers: int = typer.Option(1, min=1, help="Trials run at once (CPU threads are split between them)."),
+    results: Path = typer.Option(Path("results"), help="Folder that holds experiment folders."),
+    name: Optional[str] = typer.Option(None, help="Experiment folder name (default: the date and time)."),
+    seed: int = typer.Option(0, help="Base seed; trial seeds derive from it."),
+    keep_going: bool = typer.Option(False, help="Do not stop a trial at its target; run its whole budget."),
+    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
+    submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
+    data_dir: Optional[Path] = typer.Option(None, help="Where workloads that read real data find it."),
+) -> None:
+    """Run submissions on workloads and record every eval in a results folder."""
+    from optbench import submissions as subs
+    from optbench import tuning
+    from optbench.plan import SubmissionRef, build_plan
+    from optbench.workloads import resolve_workloads
+
+    names = _split(workloads)
+    specs_w = resolve_workloads(names, suite or (None if names else "default"), workloads_dir)
+    found = [subs.find_submission(s, submissions_dir) for s in _split(submissions)]
+    if not found:
+        raise OptbenchError("--submissions: name at least one submission")
+    override = tuning.parse_hparams_override(hparams) if hparams else None
+    if override is not None or ruleset == "self":
+        trials_wanted = 1 if override is not None else trials
+    else:
+        trials_wanted = trials or (None if preset else 5)
+    rules = tuning.resolve_ruleset(preset, ruleset, trials=trials_wanted, studies=studies or (None if preset else 1))
+    spaces = {}
+    for sub in found:
+        if ruleset == "external" and not override:
+            if sub.search_space_path is None:
+                raise OptbenchError(f"{sub.path}: no search_space.yaml for external tuning")
+            spaces[sub.name] = tuning.load_search_space(sub.search_space_path)
+
+    def hparams_for(ref: SubmissionRef, workload, study: int) -> list[dict]:
+        if override is not None:
+            return [override]
+        if ruleset == "self":
+            return [{}]
+        return tuning.study_points(spaces[ref.name], rules.trials, seed, study,
+                                   same_points_per_study=same_points_per_study,
+                                   source=str(found_by_name[ref.name].search_space_path))
+
+    found_by_name = {s.name: s for s in found}
+    refs = [SubmissionRef(s.name, str(s.path), s.code_hash) for s in found]
+    plan = build_plan(specs_w, refs, rules.studies, hparams_for, ruleset="self" if ruleset == "self" else "external",
+                      budget_multiplier=rules.budget_multiplier, base_seed=seed, device=device,
+                      stop_at_target=not keep_going, data_dir=str(data_dir) if data_dir else None)
+    root = results / (name or _default_name())
+    config = {"suite": suite, "workloads": [w.name for w in specs_w], "submissions": [s.name for s in found],
+              "ruleset": ruleset, "preset": rules.preset, "studies": rules.studies, "trials": rules.trials,
+              "budget_multiplier": rules.budget_multiplier, "hparams": override, "device": device,
+              "workers": workers, "seed": seed, "stop_at_target": not keep_going,
+              "same_points_per_study": same_points_per_study}
+    _execute(root, plan, config, workers, device)
+
+
+def _default_name() -> str:
+    from optbench.run import default_experiment_name
+
+    return default_experiment_name()
+
+
+def _execute(root: Path, plan: list, config: dict, workers: int, device: str) -> None:
+    from optbench.executors.local import LocalExecutor
+    from optbench.run import run_experiment
+
+    devices = _split(device) if device.startswith("cuda") and "," in device else None
+    executor = LocalExecutor(workers=workers, devices=devices)
+    console.print(f"[bold]optbench run[/] → {root}  ({len(plan)} trials, {executor.workers} worker(s))")
+
+    def report(done) -> None:
+        r = done.result
+        reached = (f"target at step {r.steps_to_target}, {r.time_to_target:.2f} s"
+                   if r.reached else (r.error or r.status))
+        console.print(f"  {done.spec.folder}: [{_STATUS_STYLE.get(r.status, '')}]{r.status}[/] ({reached})")
+
+    try:
+        run_experiment(root, plan, executor, config, on_finished=report)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: finished trials are kept in {root}")
+        raise typer.Exit(130)
+    _print_summary(root)
+
+
+_STATUS_STYLE = {"reached": "green", "budget_exhausted": "yellow", "diverged": "red", "failed": "red",
+                 "timeout": "red"}
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
+
+
+def _print_summary(root: Path) -> None:
+    from rich.table import Table
+
+    from optbench import store
+
+    frame = store.load_trials(root)
+    if frame.empty:
+        console.print("no finished trials")
+        return
+    table = Table(title=f"What each trial reached — {root}")
+    for column in ("workload", "submission", "study", "trial", "status", "target", "steps to target",
+                   "time to target (s)", "best", "steps", "submission time (s)"):
+        table.add_column(column, justify="right" if column not in ("workload", "submission", "status") else "left")
+    frame = frame.sort_values(["workload", "submission", "study", "trial"])
+    for row in frame.itertuples():
+        op = "≤" if row.target_mode == "min" else "≥"
+        table.add_row(row.workload, row.submission, str(row.study), str(row.trial),
+                      f"[{_STATUS_STYLE.get(row.status, '')}]{row.status}[/]",
+                      f"{row.target_metric} {op} {row.target_value:g}",
+                      _fmt(row.steps_to_target if row.steps_to_target == row.steps_to_target else None),
+                      _fmt(row.time_to_target), _fmt(row.best_metric, 4), str(row.steps),
+                      _fmt(row.submission_time))
+    console.print(table)
+
+
+@list_app.command("workloads")
+def list_workloads(workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML.")) -> None:
+    """Every workload optbench can find, with its target and budget."""
+    from rich.table import Table
+
+    from optbench.workloads import discover, load_workload_file
+
+    table = Table(title="Workloads")
+    for column in ("name", "suite", "target", "budget (s)", "step hint", "batch", "description"):
+        table.add_column(column)
+    for name, path in sorted(discover(workloads_dir).items()):
+        w = load_workload_file(path)
+        op = "≤" if w.target.mode == "min" else "≥"
+        table.add_row(name, w.suite, f"{w.target.metric} {op} {w.target.value:g}", f"{w.budget.seconds:g}",
+                      str(w.budget.step_hint), str(w.batch_size), w.description.split(".")[0][:60])
+    console.print(table)
+
+
+@list_app.command("suites")
+def list_suites(workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML.")) -> None:
+    """Named suites and their workloads."""
+    from optbench.workloads import suites
+
+    for suite_name, names in sorted(suites(workloads_dir).items()):
+        console.print(f"[bold]{suite_name}[/]: {', '.join(names)}")
+
+
+@list_app.command("submissions")
+def list_submissions(submissions_dir: List[Path] = typer.Option([], help="More folders of submissions.")) -> None:
+    """Every submission optbench can find, its form and search space."""
+    from rich.table import Table
+
+    from optbench import submissions as subs
+
+    table = Table(title="Submissions")
+    for column in ("name", "form", "search space", "code hash", "folder"):
+        table.add_column(column)
+    for name, folder in sorted(subs.discover(submissions_dir).items()):
+        sub = subs.read_submission(folder)
+        space = sub.search_space_path.name if sub.search_space_path else "–"
+        form = "yaml" if sub.form == "yaml" else "python"
+        table.add_row(name, form, space, sub.code_hash, str(folder))
+    console.print(table)
+
+
+@app.command()
+def validate(
+    path: Path = typer.Argument(..., help="A workload YAML file or a submission folder."),
+    steps: int = typer.Option(5, min=1, help="Steps to run as a smoke test."),
+    workload: str = typer.Option("digits_mlp", help="Workload used to smoke-test a submission."),
+    submission: str = typer.Option("adamw", help="Submission used to smoke-test a workload."),
+) -> None:
+    """Check a workload YAML or a submission folder, then train it for a few steps."""
+    import dataclasses
+
+    from optbench import submissions as subs
+    from optbench import tuning
+    from optbench.spec import Budget, TrialSpec
+    from optbench.trial import run_trial
+    from optbench.workloads import find_workload, load_workload_file
+    from optbench.workloads.loader import check_names_registered
+
+    if path.is_dir():
+        sub = subs.read_submission(path).load()
+        if sub.search_space_path:
+            space = tuning.load_search_space(sub.search_space_path)
+            tuning.sample_points(space, 1, 0, source=str(sub.search_space_path))
+        wl, sub_name, sub_path = find_workload(workload), sub.name, str(sub.path)
+        console.print(f"submission {sub.name}: {sub.form} form, code hash {sub.code_hash}")
+    else:
+        wl = load_workload_file(path)
+        check_names_registered(wl)
+        found = subs.find_submission(submission)
+        sub_name, sub_path = found.name, str(found.path)
+        console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}")
+    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=steps))
+    outcome = run_trial(TrialSpec(wl, sub_name, sub_path, {}, seed=0, stop_at_target=False))
+    result = outcome.result
+    if result.status == "failed":
+        raise OptbenchError(f"{path}: failed while training: {result.error}")
+    last = outcome.evals[-1] if outcome.evals else {}
+    console.print(f"[green]ok[/]: {result.steps} steps ({result.status}), train/loss {last.get('train/loss', float('nan')):.4g}, "
+                  f"{wl.target.metric} {last.get(wl.target.metric, float('nan')):.4g}")
+
+
+def main() -> None:
+    """Console-script entry point: one line and exit code 2 for bad input, never a traceback."""
+    try:
+        app()
+    except OptbenchError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""Loading and validating workload YAML (DESIGN.md §2) into :class:`~optbench.spec.WorkloadSpec`.
+
+Validation is by hand, key by key, so that every mistake becomes one line naming
+the file, the key and what was expected (``error: workloads/mini/x.yaml: budget.seconds:
+expected a number > 0, got 'ten'``). Unknown keys are refused: a typo must not
+silently fall back to a default and change what is measured.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from optbench.errors import OptbenchError
+from optbench.spec import Budget, ComponentRef, EvalPolicy, Target, WorkloadSpec
+
+#: The built-in workloads/ folder at the top of the repository.
+BUILTIN_WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "workloads"
+SUITES_FILE = "suites.yaml"
+SPLITS = ("train", "validation", "test")
+
+_TOP_KEYS = {
+    "name", "version", "description", "dataset", "model", "loss", "target", "budget", "eval",
+    "batch_size", "metrics", "l2", "notes",
+}
+_REQUIRED = ("name", "version", "dataset", "model", "loss", "target", "budget", "eval", "batch_size")
+
+
+class _Checker:
+    """Reads typed values out of a YAML mapping, raising one-line errors with file and key."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, key: str, expected: str, got: Any = ...) -> OptbenchError:
+        tail = "" if got is ... else f", got {got!r}"
+        return OptbenchError(f"{self.source}: {key}: expected {expected}{tail}")
+
+    def mapping(self, data: Any, key: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
+        if not isinstance(data, dict):
+            raise self.fail(key, "a mapping", data)
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            where = f"{key}." if key else ""
+            raise OptbenchError(
+                f"{self.source}: unknown key {where}{unknown[0]}; allowed keys: {', '.join(sorted(allowed))}"
+            )
+        for name in required:
+            if name not in data:
+                where = f"{key}." if key else ""
+                raise OptbenchError(f"{self.source}: missing required key {where}{name}")
+        return data
+
+    def number(self, value: Any, key: str, positive: bool = False, nonnegative: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.fail(key, "a finite number", value)
+        if positive and value <= 0:
+            raise self.fail(key, "a number > 0", value)
+        if nonnegative and value < 0:
+            raise self.fail(key, "a number >= 0", value)
+        return float(value)
+
+    def integer(self, value: Any, key: str, minimum: int = 1) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(key, f"an integer >= {minimum}", value)
+        return value
+
+    def string(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "a non-empty string", value)
+        return value
+
+    def component(self, value: Any, key: str) -> ComponentRef:
+        """``name`` or ``{name: ..., params: {...}}``."""
+        if isinstance(value, str):
+            return ComponentRef(self.string(value, key))
+        data = self.mapping(value, key, {"name", "params"}, ("name",))
+        params = data.get("params") or {}
+        if not isinstance(params, dict):
+            raise self.fail(f"{key}.params", "a mapping", params)
+        return ComponentRef(self.string(data["name"], f"{key}.name"), dict(params))
+
+
+def parse_workload(data: Any, source: str, suite: str = "") -> WorkloadSpec:
+    """Validate one workload mapping (already parsed from YAML)."""
+    check = _Checker(source)
+    data = check.mapping(data, "", _TOP_KEYS, _REQUIRED)
+
+    target_data = check.mapping(data["target"], "target", {"metric", "value", "mode"}, ("metric", "value", "mode"))
+    metric = check.string(target_data["metric"], "target.metric")
+    if metric.count("/") != 1 or metric.split("/")[0] not in SPLITS:
+        raise check.fail("target.metric", "<split>/<metric> with split one of train, validation, test", metric)
+    mode = target_data["mode"]
+    if mode not in ("min", "max"):
+        raise check.fail("target.mode", "min or max", mode)
+    target = Target(metric, check.number(target_data["value"], "target.value"), mode)
+
+    budget_data = check.mapping(data["budget"], "budget", {"seconds", "step_hint", "max_steps"}, ("seconds", "step_hint"))
+    max_steps = budget_data.get("max_steps")
+    budget = Budget(
+        seconds=check.number(budget_data["seconds"], "budget.seconds", positive=True),
+        step_hint=check.integer(budget_data["step_hint"], "budget.step_hint"),
+        max_steps=None if max_steps is None else check.integer(max_steps, "budget.max_steps"),
+    )
+
+    eval_data = check.mapping(data["eval"], "eval", {"every_seconds", "every_steps"})
+    if len(eval_data) != 1:
+        raise check.fail("eval", "exactly one of every_seconds, every_steps", eval_data)
+    if "every_steps" in eval_data:
+        eval_policy = EvalPolicy(every_steps=check.integer(eval_data["every_steps"], "eval.every_steps"))
+    else:
+        eval_policy = EvalPolicy(every_seconds=check.number(eval_data["every_seconds"], "eval.every_seconds", positive=True))
+
+    metrics = data.get("metrics", ["loss"])
+    if not isinstance(metrics, list) or not all(isinstance(m, str) and m for m in metrics):
+        raise check.fail("metrics", "a list of metric names", metrics)
+    if "loss" not in metrics:
+        metrics = ["loss", *metrics]
+    notes = data.get("notes") or {}
+    if not isinstance(notes, dict):
+        raise check.fail("notes", "a mapping", notes)
+
+    return WorkloadSpec(
+        name=check.string(data["name"], "name"),
+        version=check.integer(data["version"], "version"),
+        description=str(data.get("description", "")).strip(),
+        dataset=check.component(data["dataset"], "dataset"),
+        model=check.component(data["model"], "model"),
+        loss=check.component(data["loss"], "loss"),
+        target=target,
+        budget=budget,
+        eval=eval_policy,
+        batch_size=check.integer(data["batch_size"], "batch_size"),
+        metrics=tuple(metrics),
+        l2=check.number(data.get("l2", 0.0), "l2", nonnegative=True),
+        suite=suite,
+        path=source,
+        notes=notes,
+    )
+
+
+def check_names_registered(spec: WorkloadSpec) -> None:
+    """Refuse names that no registry knows (imports the built-ins, hence torch)."""
+    from optbench.workloads.registry import DATASETS, LOSSES, METRICS, MODELS
+
+    for registry, ref, key in ((DATASETS, spec.dataset, "dataset.name"), (MODELS, spec.model, "model.name"),
+                               (LOSSES, spec.loss, "loss")):
+        if not registry.has(ref.name):
+            known = ", ".join(registry.names())
+            raise OptbenchError(f"{spec.path}: {key}: unknown {registry.kind} {ref.name!r}; known: {known}")
+    for metric in spec.metrics:
+        if metric != "loss" and not METRICS.has(metric):
+            raise OptbenchError(
+                f"{spec.path}: metrics: unknown metric {metric!r}; known: loss, {', '.join(METRICS.names())}"
+            )
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise OptbenchError(f"{path}: no such file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise OptbenchError(f"{path}: not valid YAML{where}: {problem}") from None
+
+
+def load_workload_file(path: Path) -> WorkloadSpec:
+    path = Path(path)
+    return parse_workload(read_yaml(path), str(path), suite=path.parent.name)
+
+
+def workload_dirs(extra: list[Path] | None = None) -> list[Path]:
+    """Where workloads are looked up: ``--workloads-dir`` folders first, then the built-ins."""
+    dirs = [Path(d) for d in (extra or [])]
+    for d in dirs:
+        if not d.is_dir():
+            raise OptbenchError(f"--workloads-dir {d}: not a folder")
+    return [*dirs, BUILTIN_WORKLOADS_DIR]
+
+
+def discover(extra: list[Path] | None = None) -> dict[str, Path]:
+    """Workload name (file stem) → YAML path; earlier folders shadow later ones."""
+    found: dict[str, Path] = {}
+    for folder in reversed(workload_dirs(extra)):
+        for path in sorted(folder.rglob("*.y*ml")):
+            if path.name != SUITES_FILE and path.suffix in (".yaml", ".yml"):
+                found[path.stem] = path
+    return found
+
+
+def find_workload(name_or_path: str, extra: list[Path] | None = None) -> WorkloadSpec:
+    """A workload by name, or by the path of its YAML file."""
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        return load_workload_file(Path(name_or_path))
+    known = discover(extra)
+    if name_or_path not in known:
+        raise OptbenchError(
+            f"unknown workload {name_or_path!r}; known: {', '.join(sorted(known))} "
+            "(see `optbench list workloads`, or pass --workloads-dir)"
+        )
+    return load_workload_file(known[name_or_path])
+
+
+def suites(extra: list[Path] | None = None) -> dict[str, list[str]]:
+    """Suite name → workload names, from every ``suites.yaml`` (and each folder is a suite too)."""
+    result: dict[str, list[str]] = {}
+    for folder in reversed(workload_dirs(extra)):
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            names = sorted(p.stem for p in sub.glob("*.y*ml"))
+            if names:
+                result[sub.name] = names
+        suites_file = folder / SUITES_FILE
+        if suites_file.is_file():
+            data = read_yaml(suites_file) or {}
+            if not isinstance(data, dict) or not all(
+                isinstance(v, list) and all(isinstance(n, str) for n in v) for v in data.values()
+            ):
+                raise OptbenchError(f"{suites_file}: expected a mapping of suite name to a list of workload names")
+            result.update({str(k): list(v) for k, v in data.items()})
+    return result
+
+
+def resolve_workloads(names: list[str], suite: str | None, extra: list[Path] | None = None) -> list[WorkloadSpec]:
+    """The workloads a run asks for: ``--workloads`` names/paths, or all of ``--suite``."""
+    if suite:
+        known = suites(extra)
+        if suite not in known:
+            raise OptbenchError(f"unknown suite {suite!r}; known: {', '.join(sorted(known))}")
+        names = [*known[suite], *[n for n in names if n not in known[suite]]]
+    specs = [find_workload(n, extra) for n in names]
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise OptbenchError(f"workload {spec.name!r} is named twice")
+        seen.add(spec.name)
+    return specs

@@ -1,0 +1,26 @@
+"""SGD with Nesterov momentum, linear warm-up and linear decay (AlgoPerf's SGD baseline shape)."""
+
+import torch
+
+from optbench.submissions import warmup_schedule
+
+DEFAULT_HPARAMS = {
+    "learning_rate": 0.1,
+    "one_minus_beta1": 0.1,
+    "weight_decay": 1e-4,
+    "warmup_fraction": 0.05,
+    "schedule": "linear",
+    "end_lr_factor": 0.01,
+    "decay_steps_factor": 1.0,
+}
+
+
+def make_optimizer(params, hparams, ctx):
+    optimizer = torch.optim.SGD(
+        params,
+        lr=hparams["learning_rate"],
+        momentum=1.0 - hparams["one_minus_beta1"],
+        nesterov=True,
+        weight_decay=hparams["weight_decay"],
+    )
+    return optimizer, warmup_schedule(optimizer, hparams, ctx)
