@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import typer
 from rich.console import Console
@@ -31,7 +31,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _split(text: Optional[str]) -> list[str]:
+def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
@@ -53,29 +53,29 @@ DEFAULT_SUBMISSIONS = "adamw,nadamw,sgd_nesterov"
 
 @app.command()
 def run(
-    suite: Optional[str] = typer.Option(None, help="A suite of workloads (see `optbench list suites`). "
+    suite: str | None = typer.Option(None, help="A suite of workloads (see `optbench list suites`). "
                                         "Default: `default` when no --workloads are given."),
-    workloads: Optional[str] = typer.Option(None, help="Comma-separated workload names or YAML paths."),
+    workloads: str | None = typer.Option(None, help="Comma-separated workload names or YAML paths."),
     submissions: str = typer.Option(DEFAULT_SUBMISSIONS, help="Comma-separated submission names or folders."),
     ruleset: str = typer.Option("self", help="self: each submission's own defaults, budget x preset multiplier; "
                                 "external: quasi-random search over its search space."),
-    preset: Optional[str] = typer.Option(None, help="algoperf-v06 or algoperf-v05: trials, studies and the "
+    preset: str | None = typer.Option(None, help="algoperf-v06 or algoperf-v05: trials, studies and the "
                                          "self-tuning budget multiplier. Without it: 1 study, 5 trials."),
-    studies: Optional[int] = typer.Option(None, min=1, help="Independent repetitions (seeds, search points)."),
-    trials: Optional[int] = typer.Option(None, min=1, help="Search points per study (external tuning)."),
-    hparams: Optional[str] = typer.Option(None, help="Fixed hyperparameters k=v,... for every trial "
+    studies: int | None = typer.Option(None, min=1, help="Independent repetitions (seeds, search points)."),
+    trials: int | None = typer.Option(None, min=1, help="Search points per study (external tuning)."),
+    hparams: str | None = typer.Option(None, help="Fixed hyperparameters k=v,... for every trial "
                                           "(over the submission's defaults); implies one trial per study."),
     same_points_per_study: bool = typer.Option(False, help="Give every study the same search points in a new "
                                                "order, as AlgoPerf's harness does."),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, mps ..."),
     workers: int = typer.Option(1, min=1, help="Trials run at once (CPU threads are split between them)."),
     results: Path = typer.Option(Path("results"), help="Folder that holds experiment folders."),
-    name: Optional[str] = typer.Option(None, help="Experiment folder name (default: the date and time)."),
+    name: str | None = typer.Option(None, help="Experiment folder name (default: the date and time)."),
     seed: int = typer.Option(0, help="Base seed; trial seeds derive from it."),
     keep_going: bool = typer.Option(False, help="Do not stop a trial at its target; run its whole budget."),
     workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
     submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
-    data_dir: Optional[Path] = typer.Option(None, help="Where workloads that read real data find it."),
+    data_dir: Path | None = typer.Option(None, help="Where workloads that read real data find it."),
 ) -> None:
     """Run submissions on workloads and record every eval in a results folder."""
     from optbench import submissions as subs
@@ -148,7 +148,7 @@ def _execute(root: Path, plan: list, config: dict, workers: int, device: str) ->
         run_experiment(root, plan, executor, config, on_finished=report)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: finished trials are kept in {root}")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     _print_summary(root)
 
 

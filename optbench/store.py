@@ -178,7 +178,7 @@ def trial_files(root: Path) -> list[Path]:
     return sorted(Path(root).glob(f"*/study_*/*/trial_*/{TRIAL_FILE}"))
 
 
-def load_trials(root: Path) -> "pd.DataFrame":
+def load_trials(root: Path) -> pd.DataFrame:
     """One row per finished trial (the fields of trial.json; ``hparams`` stays a dict).
 
     ``time_to_target``/``steps_to_target`` are NaN for trials that did not reach the
@@ -201,7 +201,7 @@ def load_trials(root: Path) -> "pd.DataFrame":
     return frame
 
 
-def load_evals(root: Path) -> "pd.DataFrame":
+def load_evals(root: Path) -> pd.DataFrame:
     """Every eval of every finished trial, with submission/study/workload/trial columns."""
     import pandas as pd
 

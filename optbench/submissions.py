@@ -140,7 +140,7 @@ class Submission:
             state["eval_mode"] = True
         return state
 
-    def load(self) -> "Submission":
+    def load(self) -> Submission:
         """Import submission.py (or the YAML's optimizer class) and check its API."""
         if self.form == "yaml":
             _resolve_optimizer_class(self)

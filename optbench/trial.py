@@ -44,7 +44,7 @@ class SubmissionClock:
         self.sync = torch.cuda.synchronize if device.type == "cuda" else None
         self.elapsed = elapsed
 
-    def __enter__(self) -> "SubmissionClock":
+    def __enter__(self) -> SubmissionClock:
         if self.sync:
             self.sync()
         self._start = time.perf_counter()

@@ -23,7 +23,7 @@ class Data(Protocol):
     metadata: dict[str, Any]  #: facts about the problem: f_star, L, mu, ...
     splits: tuple[str, ...]  #: eval splits: "train", "validation", optionally "test"
 
-    def to(self, device: torch.device | str) -> "Data": ...
+    def to(self, device: torch.device | str) -> Data: ...
 
     def train_batches(self, batch_size: int, generator: torch.Generator) -> Iterator[Batch]: ...
 
@@ -59,7 +59,7 @@ class TensorData:
     def splits(self) -> tuple[str, ...]:
         return tuple(s for s in ("train", "validation", "test") if s in self.data)
 
-    def to(self, device: torch.device | str) -> "TensorData":
+    def to(self, device: torch.device | str) -> TensorData:
         self.data = {k: (_move(x, device), y.to(device)) for k, (x, y) in self.data.items()}
         return self
 
