@@ -204,7 +204,9 @@ def test_read_trials_batched_equals_one_by_one(tmp_path):
     batched = logs.read_trials(items)
     alone = [logs.read_trial(path, target) for path, target in items]
     assert batched == alone
-    assert sum(r.hit_index >= 0 for r in batched) == 13 + 2
+    expected = [next((k for k in range(i % 4) if (i + k) % 10 >= 5), -1) for i in range(40)]
+    assert [r.hit_index for r in batched[:40]] == expected
+    assert batched[40].hit_index == 0 and batched[40].time == 1.0  # another column order
     assert batched[41].problems and batched[42].problems and not batched[43].ok
 
 
