@@ -272,6 +272,51 @@ def validate(
                   f"{wl.target.metric} {last.get(wl.target.metric, float('nan')):.4g}")
 
 
+@app.command("score")
+def score(
+    results: Path = typer.Argument(..., help="An experiment folder of ours, or (--format algoperf) AlgoPerf logs."),
+    format: str = typer.Option("optbench", "--format", help="optbench: our results folder; algoperf: "
+                               "AlgoPerf's <submission>/study_<j>/<workload>_<fw>/trial_<i>/ tree."),
+    targets: Path | None = typer.Option(None, help="AlgoPerf's workload_targets_v05.json or _v06.json "
+                                        "(--format algoperf)."),
+    ruleset: str | None = typer.Option(None, help="external or self. Ours: read from trial.json (give it only "
+                                       "when a folder holds both); AlgoPerf logs: default external."),
+    clock: str = typer.Option("seconds", help="seconds: submission time to target; steps: steps to target."),
+    tau_max: float = typer.Option(4.0, "--tau-max", help="Profiles on linspace(1, tau_max, 100); slower than "
+                                  "tau_max x the best counts as not reached."),
+    reference: str | None = typer.Option(None, help="Take ratios to this submission instead of the best."),
+    out: Path | None = typer.Option(None, help="Where the CSVs and figures go (default: <results>/scores)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout instead of the table."),
+    strict: bool = typer.Option(False, help="Make every warning (broken logs, wrong counts ...) an error."),
+    bootstrap: int = typer.Option(0, min=0, help="Resample studies N times for intervals of scores and medians."),
+    seed: int = typer.Option(0, help="Seed of --bootstrap."),
+    studies: int | None = typer.Option(None, min=1, help="Studies expected per workload (default: the most "
+                                       "common count)."),
+    trials: int | None = typer.Option(None, min=1, help="Trials expected per study (default: the most common "
+                                      "count; self-tuning: 1)."),
+) -> None:
+    """Score a results folder: time-to-target, performance profiles, scores (DESIGN.md §6)."""
+    import json
+
+    from optbench import scoring
+
+    out_dir = out or results / "scores"
+    board = scoring.score_folder(results, format, targets, ruleset, clock, tau_max, reference, bootstrap, seed,
+                                 studies, trials, exclude=[out_dir])
+    if strict and board.problems:
+        raise OptbenchError(f"--strict: {len(board.problems)} problem(s); the first: {board.problems[0]}")
+    for problem in board.problems[:20]:
+        err_console.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+    if len(board.problems) > 20:
+        err_console.print(f"... and {len(board.problems) - 20} more warnings: see {out_dir / 'warnings.txt'}")
+    scoring.write_outputs(board, out_dir)
+    if as_json:
+        sys.stdout.write(json.dumps(scoring.summary_dict(board, out_dir), indent=2) + "\n")
+    else:
+        scoring.print_leaderboard(board, console)
+        console.print(f"CSVs and performance_profile.png/.svg in {out_dir}")
+
+
 def main() -> None:
     """Console-script entry point: one line and exit code 2 for bad input, never a traceback."""
     try:

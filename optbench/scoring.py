@@ -621,9 +621,12 @@ def _workload_summary(
     its interval, the time that was scored (after the cut) and its ratio."""
     counts = studies.assign(reached=np.isfinite(studies["time"])).groupby(["submission", "workload"]).agg(
         studies=("time", "size"), studies_reached=("reached", "sum"))
-    out = medians.stack().rename("median_time").to_frame().join(counts)
+    def long(frame: pd.DataFrame, name: str) -> pd.Series:
+        return frame.rename_axis(index="submission", columns="workload").stack().rename(name)
+
+    out = long(medians, "median_time").to_frame().join(counts)
     out[["studies", "studies_reached"]] = out[["studies", "studies_reached"]].fillna(0).astype(int)
-    out = out.join(result.times.stack().rename("scored_time")).join(result.ratios.stack().rename("ratio"))
+    out = out.join(long(result.times, "scored_time")).join(long(result.ratios, "ratio"))
     out["scored"] = out.index.get_level_values("workload").isin(result.times.columns)
     out = out.reset_index()
     if median_ci is not None:
@@ -646,7 +649,11 @@ def score_folder(
     exclude: Sequence[Path] = (),
 ) -> Scoreboard:
     """Read a folder of either format and score it (what ``optbench score`` does)."""
-    tau_grid(tau_max)  # reject a bad --tau-max before reading anything
+    tau_grid(tau_max)  # reject bad settings before reading anything
+    if clock not in ("seconds", "steps"):
+        raise OptbenchError(f"--clock {clock}: expected seconds or steps")
+    if ruleset not in (None, "external", "self"):
+        raise OptbenchError(f"--ruleset {ruleset}: expected external or self")
     if bootstrap < 0:
         raise OptbenchError(f"--bootstrap must be 0 or more (got {bootstrap})")
     if fmt == "algoperf":
@@ -736,36 +743,61 @@ def write_outputs(board: Scoreboard, out_dir: Path, figure: bool = True) -> list
     return written
 
 
+def _duration(value: float, clock: Clock) -> str:
+    """Short enough for a table cell: ``12,345`` steps; ``42.0s``, ``12.5m``, ``3.2h``."""
+    if clock == "steps":
+        return f"{value:,.0f}"
+    if value >= 3600:
+        return f"{value / 3600:.1f}h"
+    return f"{value / 60:.1f}m" if value >= 60 else f"{value:.1f}s"
+
+
 def _cell(time: float, ratio: float, clock: Clock) -> str:
+    """A workload cell: the median time to target over the ratio to the best that was scored
+    (``—``: not reached; ``cut``: reached, but beyond tau_max x the best or by the held-out rule)."""
     if not math.isfinite(time):
         return "[dim]—[/dim]"
-    text = f"{time:,.0f}" if clock == "steps" else f"{time:,.4g}s"
-    if math.isfinite(ratio):
-        return f"{text} [dim]×{ratio:.2f}[/dim]"
-    return f"{text} [dim](>τmax)[/dim]"
+    return f"{_duration(time, clock)}\n" + (f"×{ratio:.2f}" if math.isfinite(ratio) else "[dim]cut[/dim]")
 
 
 def leaderboard_table(board: Scoreboard) -> Any:
     """The rich table: rank, submission, score (and interval), workloads reached, then per
-    workload the median time to target and its ratio to the best (— = not reached)."""
+    workload the median time to target and its ratio to the best (— = not reached).
+
+    Borderless, and only the workload columns may fold, so that it stays readable in an
+    80-column terminal with AlgoPerf's eight workloads."""
+    from rich import box
     from rich.table import Table
 
     lb = board.leaderboard
     clock = "steps" if board.clock == "steps" else "time"
     title = (f"optbench score — {board.format} logs, {board.ruleset} tuning, {clock} to target, "
              f"τmax={board.tau_max:g}" + (f", ratios to {board.reference}" if board.reference else ""))
-    table = Table(title=title)
-    table.add_column("#", justify="right")
-    table.add_column("submission", style="bold")
-    table.add_column("score", justify="right")
-    table.add_column("reached", justify="right")
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1),
+                  caption="cells: median over studies of the time to target, ×ratio to the best "
+                          "(— not reached; cut: beyond τmax × the best, or the held-out rule)")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("submission", style="bold", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("reached", justify="right", no_wrap=True)
     for w in board.workloads:
-        table.add_column(w, justify="right")
-    for sub, row in lb.iterrows():
-        score = f"{row['score']:.4f}"
+        table.add_column(w, justify="right", overflow="fold", min_width=5)
+    for row in lb.itertuples():
+        score = f"{row.score:.4f}"
         if board.score_ci is not None:
-            score += f"\n[dim][{row['score_lo']:.3f}, {row['score_hi']:.3f}][/dim]"
-        cells = [_cell(board.medians.loc[sub, w], board.result.ratios.loc[sub, w], board.clock)
+            score += f"\n[dim]{row.score_lo:.2f}–{row.score_hi:.2f}[/dim]"
+        cells = [_cell(board.medians.loc[row.Index, w], board.result.ratios.loc[row.Index, w], board.clock)
                  for w in board.workloads]
-        table.add_row(str(row["rank"]), str(sub), score, f"{row['workloads_reached']}/{row['workloads']}", *cells)
+        table.add_row(str(row.rank), str(row.Index), score, f"{row.workloads_reached}/{row.workloads}", *cells)
     return table
+
+
+def print_leaderboard(board: Scoreboard, console: Any) -> None:
+    """Print :func:`leaderboard_table` whole: on a console narrower than the table's
+    minimum width (a pipe is 80 columns) rich would crop workload columns, so it is
+    rendered at its minimum width instead (a terminal then wraps its lines)."""
+    from rich.measure import Measurement
+
+    table = leaderboard_table(board)
+    needed = Measurement.get(console, console.options, table).minimum
+    console.print(table, width=max(console.width, needed), crop=False)
