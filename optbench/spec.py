@@ -71,8 +71,8 @@ class EvalPolicy:
     every_steps: int | None = None
 
     def is_due(self, step: int, submission_time: float, last_eval_step: int, last_eval_time: float) -> bool:
-        if self.every_steps is not None:
-            return step - last_eval_step >= self.every_steps
+        if self.every_steps is not None:  # at multiples of every_steps, so rows line up across trials
+            return step // self.every_steps > last_eval_step // self.every_steps
         return submission_time - last_eval_time >= (self.every_seconds or 0.0)
 
 

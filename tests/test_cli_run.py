@@ -1,0 +1,61 @@
+"""`optbench run` end to end in real subprocesses: results on disk, failures recorded, hangs killed."""
+
+from __future__ import annotations
+
+import json
+
+from optbench import store
+from optbench.executors.local import LocalExecutor
+from optbench.spec import TrialSpec
+from optbench.workloads import find_workload
+from tests.conftest import run_cli
+
+
+def test_run_records_every_trial_and_survives_failing_ones(tmp_path, tiny_workloads, planted_submissions):
+    proc = run_cli("run", "--workloads", "tiny_digits", "--submissions", "adamw,boom,explode",
+                   "--workloads-dir", str(tiny_workloads), "--submissions-dir", str(planted_submissions),
+                   "--results", str(tmp_path / "results"), "--name", "exp")
+    assert proc.returncode == 0, proc.stderr
+    root = tmp_path / "results" / "exp"
+    experiment = json.loads((root / "experiment.json").read_text())
+    assert experiment["workloads"]["tiny_digits"]["hash"] == find_workload(
+        "tiny_digits", [tiny_workloads]).hash
+    trials = store.load_trials(root).set_index("submission")
+    assert trials.loc["adamw", "status"] == "reached"
+    assert trials.loc["boom", "status"] == "failed" and "planted failure" in trials.loc["boom", "error"]
+    assert trials.loc["explode", "status"] == "diverged"
+    evals = store.load_evals(root)
+    assert list(evals.columns[4:9]) == list(store.EVAL_BASE_COLUMNS)
+    adamw = evals[evals.submission == "adamw"]
+    assert adamw["step"].iloc[-1] == trials.loc["adamw", "steps_to_target"]
+    assert "What each trial reached" in proc.stdout and "reached" in proc.stdout
+
+
+def test_external_tuning_draws_search_points_and_studies(tmp_path, tiny_workloads):
+    proc = run_cli("run", "--workloads", "tiny_digits", "--submissions", "adamw", "--ruleset", "external",
+                   "--trials", "2", "--studies", "2", "--workloads-dir", str(tiny_workloads),
+                   "--results", str(tmp_path), "--name", "ext")
+    assert proc.returncode == 0, proc.stderr
+    trials = store.load_trials(tmp_path / "ext")
+    assert len(trials) == 4 and set(trials.ruleset) == {"external"}
+    rates = [h["learning_rate"] for h in trials.hparams]
+    assert len(set(rates)) == 4  # each study draws its own points
+    assert all(3e-4 <= r <= 3e-2 for r in rates)
+
+
+def test_a_hung_trial_is_killed_and_recorded_as_timeout(planted_submissions):
+    spec = TrialSpec(find_workload("digits_mlp"), "sleepy", str(planted_submissions / "sleepy"), {}, seed=0,
+                     wall_clock_limit=4)
+    finished = LocalExecutor(workers=1).run_one(spec)
+    assert finished.result.status == "timeout"
+    assert "no result after 4 s" in finished.result.error
+
+
+def test_self_tuning_multiplies_the_budget(tmp_path, tiny_workloads):
+    proc = run_cli("run", "--workloads", "tiny_digits_hard", "--submissions", "sgd_nesterov",
+                   "--workloads-dir", str(tiny_workloads), "--results", str(tmp_path), "--name", "self",
+                   "--preset", "algoperf-v05", "--studies", "1")
+    assert proc.returncode == 0, proc.stderr
+    trial = store.load_trials(tmp_path / "self").iloc[0]
+    assert trial.ruleset == "self" and trial.budget_seconds == 0.5 * 3
+    assert trial.status == "budget_exhausted" and trial.submission_time > 1.5
