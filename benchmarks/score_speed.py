@@ -6,7 +6,7 @@ eval_measurements.csv files of ~15 columns, ~50 MB -- plus a matching targets fi
 then times the real command line (a fresh process each run, so imports count) and
 prints the best of ``--repeat`` runs and its ratio to the 2 s goal of issue 4.
 
-    python benchmarks/score_speed.py [--repeat 3] [--keep DIR] [--jobs N]
+    python benchmarks/score_speed.py [--repeat 3] [--keep DIR]
 
 Not a test: the number depends on the machine (the goal is for 2 CPU cores).
 """
@@ -116,11 +116,9 @@ def write_tree(root: Path, seed: int = 0) -> tuple[int, int]:
     return files, size
 
 
-def command(tree: Path, targets: Path, out: Path, jobs: int | None) -> list[str]:
+def command(tree: Path, targets: Path, out: Path) -> list[str]:
     """The real command line: the `optbench` console script if installed, else the module."""
     args = ["score", str(tree), "--format", "algoperf", "--targets", str(targets), "--out", str(out)]
-    if jobs is not None:
-        args += ["--jobs", str(jobs)]
     script = Path(sys.executable).with_name("optbench")
     if script.exists():
         return [str(script), *args]
@@ -131,7 +129,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="write the tree here and keep it (default: a temp folder)")
-    parser.add_argument("--jobs", type=int, help="passed to optbench score --jobs")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="optbench-score-speed-"))
@@ -143,8 +140,8 @@ def main() -> None:
             print(f"wrote {files} eval_measurements.csv files, {size / 1e6:.1f} MB, "
                   f"in {time.perf_counter() - t0:.1f} s -> {tree}")
         targets = write_targets(tmp / "workload_targets_synthetic.json")
-        cmd = command(tree, targets, tmp / "scores", args.jobs)
-        print("timing:", " ".join(cmd[:1] + cmd[-10:] if len(cmd) > 12 else cmd))
+        cmd = command(tree, targets, tmp / "scores")
+        print("timing:", " ".join(cmd))
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         times = []
         for _ in range(args.repeat):

@@ -510,10 +510,10 @@ def load_algoperf_trials(
     reads = logs.read_trials([(t.path, targets.workloads[t.workload]) for t in usable])
     rows = []
     for log, read in zip(usable, reads):
-        problems.extend(Problem(log.path, message) for message in read.problems)
-        if not read.ok:
-            problems[-1] = Problem(log.path, f"{problems[-1].message}: trial dropped")
+        if not read.ok:  # no usable log at all: dropped, as AlgoPerf drops a trial without a CSV
+            problems.append(Problem(log.path, f"{'; '.join(read.problems)}: trial dropped"))
             continue
+        problems.extend(Problem(log.path, message) for message in read.problems)
         reached = read.hit_index >= 0
         rows.append({
             "submission": log.submission, "study": log.study, "workload": log.workload, "trial": log.trial,
