@@ -17,11 +17,13 @@ Folders named ``<submission>-YYYY-MM-DD-HH-MM-SS`` are re-runs of ``<submission>
 suffix); their trials are pooled into the same studies, each trial kept apart (it is
 identified by its folder, not only by ``trial_<i>``).
 
-Why read CSVs with ``pyarrow.csv`` directly: the v0.5 tree has ~3,700 small files;
-the per-call overhead of ``pandas.read_csv`` (even with ``engine="pyarrow"``) costs
-more than the parsing itself, while pyarrow's reader with ``include_columns`` parses
-only the 3-4 columns scoring needs (see ``benchmarks/score_speed.py``). A file pyarrow
-refuses (a truncated last row) is re-read with the ``csv`` module, keeping complete rows.
+Why the CSVs are read the way they are: the v0.5 tree has ~3,700 small files, and the
+per-call overhead of a CSV reader (``pandas.read_csv``, even with ``engine="pyarrow"``)
+costs more than the parsing. :func:`read_trials` joins the bodies of files that share a
+header into one buffer and parses it with one multi-threaded ``pyarrow.csv`` call,
+keeping only the 3-4 columns scoring needs (see ``benchmarks/score_speed.py``). A file
+that does not fit that path (empty, truncated, odd) is read alone, and a truncated one
+is re-read with the ``csv`` module, keeping its complete rows.
 """
 
 from __future__ import annotations

@@ -275,7 +275,7 @@ def validate(
 @app.command("score")
 def score(
     results: Path = typer.Argument(..., help="An experiment folder of ours, or (--format algoperf) AlgoPerf logs."),
-    format: str = typer.Option("optbench", "--format", help="optbench: our results folder; algoperf: "
+    fmt: str = typer.Option("optbench", "--format", help="optbench: our results folder; algoperf: "
                                "AlgoPerf's <submission>/study_<j>/<workload>_<fw>/trial_<i>/ tree."),
     targets: Path | None = typer.Option(None, help="AlgoPerf's workload_targets_v05.json or _v06.json "
                                         "(--format algoperf)."),
@@ -301,7 +301,7 @@ def score(
     from optbench import scoring
 
     out_dir = out or results / "scores"
-    board = scoring.score_folder(results, format, targets, ruleset, clock, tau_max, reference, bootstrap, seed,
+    board = scoring.score_folder(results, fmt, targets, ruleset, clock, tau_max, reference, bootstrap, seed,
                                  studies, trials, exclude=[out_dir])
     if strict and board.problems:
         raise OptbenchError(f"--strict: {len(board.problems)} problem(s); the first: {board.problems[0]}")
