@@ -27,6 +27,9 @@ app = typer.Typer(
 )
 list_app = typer.Typer(help="List workloads, suites or submissions.", no_args_is_help=True)
 app.add_typer(list_app, name="list")
+data_app = typer.Typer(help="Check the data folders that real-data workloads read (never downloads).",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -315,6 +318,19 @@ def score(
     else:
         scoring.print_leaderboard(board, console)
         console.print(f"CSVs and performance_profile.png/.svg in {out_dir}")
+
+
+@data_app.command("check")
+def data_check(
+    workload: str = typer.Argument(..., help="A workload name or YAML path."),
+    data_dir: Path = typer.Option(..., help="The folder you would give `optbench run --data-dir`."),
+    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML."),
+) -> None:
+    """Check that DATA_DIR holds what WORKLOAD reads (files, formats, sizes, magic numbers); exit 2 if not."""
+    from optbench.datacheck import check_workload_data
+
+    if not check_workload_data(workload, data_dir, workloads_dir, console):
+        raise typer.Exit(2)
 
 
 def main() -> None:

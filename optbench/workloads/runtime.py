@@ -8,6 +8,7 @@ a built-in one.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -99,8 +100,8 @@ def build_workload(spec: WorkloadSpec, device: str | torch.device = "cpu", data_
     """Generate or read the data and resolve every named part of ``spec``."""
     device = torch.device(device)
     params = dict(spec.dataset.params)
-    if data_dir is not None:
-        params.setdefault("data_dir", data_dir)
+    if data_dir is not None and "data_dir" in inspect.signature(DATASETS.get(spec.dataset.name)).parameters:
+        params.setdefault("data_dir", data_dir)  # only datasets that read files take it (a run mixes both)
     data = _call(DATASETS.get(spec.dataset.name), f"dataset {spec.dataset.name}", spec, **params).to(device)
     declared_l2 = data.metadata.get("l2")
     if declared_l2 is not None and abs(declared_l2 - spec.l2) > 1e-15:
