@@ -79,6 +79,11 @@ def run(
     workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
     submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
     data_dir: Path | None = typer.Option(None, help="Where workloads that read real data find it."),
+    compile_model: bool = typer.Option(False, "--compile", help="torch.compile the training forward; compile "
+                                       "and warm-up time is reported as compile_time, never submission time."),
+    amp: str | None = typer.Option(None, help="bf16: autocast the training forward and loss to bfloat16."),
+    tf32: bool = typer.Option(False, "--tf32", help="CUDA: TF32 matmuls and convolutions."),
+    cudnn_benchmark: bool = typer.Option(False, "--cudnn-benchmark", help="CUDA: let cuDNN autotune kernels."),
 ) -> None:
     """Run submissions on workloads and record every eval in a results folder."""
     from optbench import submissions as subs
@@ -118,12 +123,18 @@ def run(
     plan = build_plan(specs_w, refs, rules.studies, hparams_for, ruleset="self" if ruleset == "self" else "external",
                       budget_multiplier=rules.budget_multiplier, base_seed=seed, device=device,
                       stop_at_target=not keep_going, data_dir=str(data_dir) if data_dir else None)
+    if amp not in (None, "bf16"):
+        raise OptbenchError(f"--amp {amp}: only bf16 is supported")
+    gpu = {"compile": compile_model, "amp": amp, "tf32": tf32, "cudnn_benchmark": cudnn_benchmark}
+    for trial_spec in plan:  # the GPU path: trial.accelerate
+        for key, value in gpu.items():
+            setattr(trial_spec, key, value)
     root = results / (name or _default_name())
     config = {"suite": suite, "workloads": [w.name for w in specs_w], "submissions": [s.name for s in found],
               "ruleset": ruleset, "preset": rules.preset, "studies": rules.studies, "trials": rules.trials,
               "budget_multiplier": rules.budget_multiplier, "hparams": override, "device": device,
               "workers": workers, "seed": seed, "stop_at_target": not keep_going,
-              "same_points_per_study": same_points_per_study}
+              "same_points_per_study": same_points_per_study, **gpu}
     _execute(root, plan, config, workers, device)
 
 

@@ -179,6 +179,10 @@ class TrialSpec:
     checkpoint_dir: str | None = None  #: when set, save a checkpoint at every eval and resume from it
     submission_hash: str = ""
     data_dir: str | None = None  #: where workloads that read real data find it
+    compile: bool = False  #: torch.compile the model; its compile/warm-up time is ``compile_time``, not submission time
+    amp: str | None = None  #: "bf16": autocast the training forward and loss to bfloat16 (evals stay float32)
+    tf32: bool = False  #: CUDA: TF32 matmuls and convolutions
+    cudnn_benchmark: bool = False  #: CUDA: cuDNN autotunes its kernels (faster, not bit-reproducible)
 
     @property
     def folder(self) -> str:
@@ -204,6 +208,7 @@ class TrialResult:
     best_metric: float | None = None  #: best value of the target metric seen at an eval within budget
     num_evals: int = 0
     preemption_count: int = 0
+    compile_time: float = 0.0  #: torch.compile + warm-up step before the clock starts (part of init_time)
     error: str | None = None  #: a one-line reason; the traceback goes to ``traceback``
     traceback: str | None = None
 
