@@ -30,6 +30,21 @@ def plot_performance_profiles(
 
     The legend lists submissions best first, with their score. Returns the paths written.
     """
+    import matplotlib.pyplot as plt
+
+    fig = draw_performance_profiles(profiles, scores, clock, reference)
+    out_dir = Path(out_dir)
+    paths = [out_dir / f"{name}.png", out_dir / f"{name}.svg"]
+    fig.savefig(paths[0], dpi=120)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths
+
+
+def draw_performance_profiles(
+    profiles: pd.DataFrame, scores: pd.Series | None, clock: str = "seconds", reference: str | None = None
+):
+    """The figure of :func:`plot_performance_profiles`, not saved (the HTML report inlines it)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -42,7 +57,8 @@ def plot_performance_profiles(
     fig, ax = plt.subplots(figsize=(9, 5.5), layout="constrained")
     cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     for i, sub in enumerate(order):
-        label = f"{sub} ({scores[sub]:.3f})" if scores is not None else str(sub)
+        name = str(sub).replace("$", r"\$")  # a '$' in a name must not start matplotlib's mathtext
+        label = f"{name} ({scores[sub]:.3f})" if scores is not None else name
         ax.step(taus, profiles.loc[sub].to_numpy(float), where="post", label=label,
                 color=cycle[i % len(cycle)], linestyle=_STYLES[(i // len(cycle)) % len(_STYLES)], linewidth=2)
     what = "steps" if clock == "steps" else "time"
@@ -54,9 +70,4 @@ def plot_performance_profiles(
     ax.grid(alpha=0.3)
     ax.set_title("Performance profiles (legend: score)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize="small")
-    out_dir = Path(out_dir)
-    paths = [out_dir / f"{name}.png", out_dir / f"{name}.svg"]
-    fig.savefig(paths[0], dpi=120)
-    fig.savefig(paths[1])
-    plt.close(fig)
-    return paths
+    return fig

@@ -1,0 +1,156 @@
+"""The report's figures (matplotlib, Agg backend): the performance profile and, per workload,
+the target metric against submission time and against steps.
+
+Used twice: :mod:`optbench.report.html` inlines them as base64 SVG, and ``optbench plot``
+(:func:`write_plots`) saves each as PNG and SVG. matplotlib is imported only inside the
+functions, so importing this module stays cheap.
+
+Per workload: one line per submission, the median over studies of the metric of each
+study's chosen trial, drawn as a step function (the metric is known only at evals),
+with the min-max band over studies shaded; the target as a dashed horizontal line;
+the time budget as a dotted vertical line on the time panel and the workload's
+``step_hint`` on the steps panel (a budget counted in seconds has no position in steps).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from optbench.report.collect import Curve, ReportData, WorkloadInfo
+
+_STYLES = ("-", "--", "-.", ":")
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def text(value: object) -> str:
+    """A user string as matplotlib text: a '$' must not start mathtext."""
+    return str(value).replace("$", r"\$")
+
+
+def submission_styles(submissions: list[str]) -> dict[str, tuple[str, str]]:
+    """One (colour, line style) per submission, the same in every figure of a report."""
+    plt = _plt()
+    cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    return {s: (cycle[i % len(cycle)], _STYLES[(i // len(cycle)) % len(_STYLES)]) for i, s in enumerate(submissions)}
+
+
+def profile_figure(data: ReportData) -> Any | None:
+    """The performance-profile figure of ``optbench score``, or None when the folder cannot be scored."""
+    if data.board is None:
+        return None
+    from optbench.report.profiles import draw_performance_profiles
+
+    board = data.board
+    return draw_performance_profiles(board.result.profiles, board.result.scores, board.clock, board.reference)
+
+
+def _draw(ax: Any, curves: list[Curve], styles: dict[str, tuple[str, str]]) -> None:
+    for c in curves:
+        color, style = styles.get(c.submission, ("C0", "-"))
+        label = f"{text(c.submission)} ({c.studies} {'study' if c.studies == 1 else 'studies'})"
+        ax.step(c.x, c.median, where="post", color=color, linestyle=style, linewidth=1.8, label=label)
+        if c.studies > 1:
+            ax.fill_between(c.x, c.low, c.high, step="post", color=color, alpha=0.18, linewidth=0)
+
+
+def _log_scale(info: WorkloadInfo) -> bool:
+    """Log y for a minimised metric spanning more than two decades (losses, suboptimality)."""
+    import numpy as np
+
+    if info.mode != "min":
+        return False
+    values = np.concatenate([c.median for c in info.by_time + info.by_step] or [np.array([])])
+    values = values[np.isfinite(values)]
+    return bool(values.size) and bool((values > 0).all()) and values.max() / values.min() > 100
+
+
+def workload_figure(info: WorkloadInfo, styles: dict[str, tuple[str, str]]) -> Any:
+    """Two panels: the target metric vs submission time, and vs steps."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained", sharey=True)
+    op = "≤" if info.mode == "min" else "≥"
+    panels = ((axes[0], info.by_time, "submission time (s)", info.budget_seconds, "budget {:g} s"),
+              (axes[1], info.by_step, "steps", info.step_hint, "step hint {:g}"))
+    for ax, curves, xlabel, limit, limit_label in panels:
+        _draw(ax, curves, styles)
+        if info.target is not None:
+            ax.axhline(info.target, color="black", linestyle="--", linewidth=1, label=f"target {op} {info.target:g}")
+        if limit is not None:
+            ax.axvline(limit, color="0.35", linestyle=":", linewidth=1.5, label=limit_label.format(limit))
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        if not curves:
+            ax.text(0.5, 0.5, "no evals to draw", transform=ax.transAxes, ha="center", va="center", color="0.4")
+    axes[0].set_ylabel(text(info.metric))
+    if _log_scale(info):
+        axes[0].set_yscale("log")
+    fig.suptitle(f"{text(info.name)}: {text(info.metric)} — median over studies, band min–max")
+    legend: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    handles, labels = list(legend.values()), list(legend)
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 5), frameon=False,
+                   fontsize="small")
+    return fig
+
+
+def figures(data: ReportData) -> dict[str, Any]:
+    """Every figure of the report, by file stem: ``performance_profile``, ``curves_<workload>``."""
+    subs = sorted({str(s) for s in data.trials["submission"]}) if not data.trials.empty else []
+    if data.board is not None:  # leaderboard order: the best first, the same colours as the profile
+        subs = [str(s) for s in data.board.leaderboard.index] + [s for s in subs if s not in data.board.leaderboard.index]
+    styles = submission_styles(subs)
+    out: dict[str, Any] = {}
+    profile = profile_figure(data)
+    if profile is not None:
+        out["performance_profile"] = profile
+    for info in data.workloads:
+        out[f"curves_{file_stem(info.name)}"] = workload_figure(info, styles)
+    return out
+
+
+def file_stem(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "workload"
+
+
+def svg_data_uri(fig: Any) -> str:
+    """The figure as an ``<img src=...>`` value: base64 SVG, so nothing is fetched and the
+    figure's ids cannot clash with the page's."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg")
+    _plt().close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def write_plots(data: ReportData, out_dir: Path) -> list[Path]:
+    """``optbench plot``: every figure as ``<stem>.png`` and ``<stem>.svg`` in ``out_dir``."""
+    from optbench.store import check_writable
+
+    out_dir = Path(out_dir)
+    check_writable(out_dir)
+    plt = _plt()
+    written = []
+    for stem, fig in figures(data).items():
+        for suffix, kw in ((".png", {"dpi": 120}), (".svg", {})):
+            path = out_dir / f"{stem}{suffix}"
+            tmp = path.with_name(f".{path.name}.tmp")
+            fig.savefig(tmp, format=suffix[1:], **kw)
+            tmp.replace(path)
+            written.append(path)
+        plt.close(fig)
+    return written
