@@ -344,6 +344,76 @@ def data_check(
         raise typer.Exit(2)
 
 
+@app.command("compare")
+def compare(
+    paths: List[Path] = typer.Argument(..., help="BASELINE CANDIDATE: results folders or baseline files "
+                                       "(with --save-baseline: one results folder)."),
+    save_baseline: Path | None = typer.Option(None, "--save-baseline", help="Write RESULTS' baseline file "
+                                              "here (commit it; compare later runs with it) and stop."),
+    clock: str = typer.Option("steps", help="steps: steps to target (deterministic with fixed seeds); "
+                              "seconds: submission time to target."),
+    tolerance: float = typer.Option(0.05, help="Slower by more than this fraction (and the interval "
+                                    "excludes 1) is a regression."),
+    bootstrap: int = typer.Option(1000, min=0, help="Resamples of studies for the ratio's 95% interval."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap."),
+    ruleset: str | None = typer.Option(None, help="external or self, when a results folder holds both."),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Write the table as markdown here "
+                                         "(it is also appended to $GITHUB_STEP_SUMMARY when set)."),
+    json_file: Path | None = typer.Option(None, "--json", help="Write the comparison as JSON here."),
+) -> None:
+    """Compare a candidate with a baseline per workload x submission; exit 1 on a regression."""
+    from optbench.report import compare as cmp
+
+    if save_baseline is not None:
+        if len(paths) != 1:
+            raise OptbenchError("--save-baseline FILE takes one results folder: optbench compare "
+                                "--save-baseline FILE RESULTS")
+        side = cmp.save_baseline(paths[0], save_baseline, ruleset)
+        console.print(f"baseline of {side.path} ({len(side.studies)} studies) written to {save_baseline}")
+        return
+    if len(paths) != 2:
+        raise OptbenchError("optbench compare takes BASELINE CANDIDATE (or --save-baseline FILE RESULTS)")
+    result = cmp.compare_paths(paths[0], paths[1], ruleset, clock=clock, tolerance=tolerance,
+                               bootstrap=bootstrap, seed=seed)
+    cmp.print_comparison(result, console)
+    cmp.write_outputs(result, markdown, json_file)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command("report")
+def report(
+    results: Path = typer.Argument(..., help="An experiment folder (results/<experiment>)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="The HTML file (default: <results>/report.html)."),
+    clock: str = typer.Option("seconds", help="Leaderboard by seconds or steps to target."),
+) -> None:
+    """One self-contained HTML page: leaderboard, profiles, curves, every trial, provenance."""
+    from optbench.report.html import write_report
+
+    path, data = write_report(results, out, clock)
+    for line in data.missing:
+        err_console.print(f"[yellow]missing:[/] {line}", highlight=False, markup=False, soft_wrap=True)
+    console.print(f"report written to {path}")
+
+
+@app.command("plot")
+def plot(
+    results: Path = typer.Argument(..., help="An experiment folder (results/<experiment>)."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the figures (default: <results>/plots)."),
+    clock: str = typer.Option("seconds", help="Profiles by seconds or steps to target."),
+) -> None:
+    """The report's figures as PNG and SVG files (performance profile; metric vs time and steps)."""
+    from optbench.report.collect import collect
+    from optbench.report.figures import write_plots
+
+    if clock not in ("seconds", "steps"):
+        raise OptbenchError(f"--clock {clock}: expected seconds or steps")
+    data = collect(results, clock)
+    for line in data.missing:
+        err_console.print(f"missing: {line}", highlight=False, markup=False, soft_wrap=True)
+    paths = write_plots(data, out or results / "plots")
+    console.print(f"{len(paths)} files written to {out or results / 'plots'}")
+
+
 def main() -> None:
     """Console-script entry point: one line and exit code 2 for bad input, never a traceback."""
     try:
