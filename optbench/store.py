@@ -40,6 +40,10 @@ EVALS_FILE = "evals.csv"
 EVAL_BASE_COLUMNS = ("step", "submission_time", "eval_time", "total_time", "train/loss")
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
+
+
 class ResultsError(OptbenchError):
     """A results folder that cannot be written or read; the CLI prints it as one line."""
 
@@ -57,6 +61,7 @@ def atomic_write_text(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
