@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from optbench import checkpoint
 from optbench.errors import OptbenchError
 from optbench.spec import Context, TrialResult, TrialSpec
 from optbench.submissions import load_submission
@@ -118,7 +119,6 @@ def accelerate(spec: TrialSpec, workload: Any, model: torch.nn.Module, batch_siz
     return loss_fn, time.perf_counter() - start
 
 
-
 def run_trial(spec: TrialSpec, on_eval: EvalCallback | None = None) -> TrialOutcome:
     """Run one trial here and now; always returns an outcome (see the module docstring)."""
     wall_start = time.perf_counter()
@@ -130,7 +130,7 @@ def run_trial(spec: TrialSpec, on_eval: EvalCallback | None = None) -> TrialOutc
     except Exception as exc:  # the submission's (or workload's) own bug: record it, never raise
         outcome.result.status, outcome.result.error = "failed", f"{type(exc).__name__}: {exc}"
         outcome.result.traceback = traceback.format_exc()
-    outcome.result.total_time = time.perf_counter() - wall_start
+    outcome.result.total_time += time.perf_counter() - wall_start  # a resumed trial starts from its earlier total
     return outcome
 
 
@@ -152,8 +152,10 @@ def _train(spec: TrialSpec, out: TrialOutcome, wall_start: float, on_eval: EvalC
     batches = workload.data.train_batches(ctx.batch_size, torch.Generator().manual_seed(spec.seed))
     train_loss, result.compile_time = accelerate(spec, workload, model, ctx.batch_size)
     loss_fn, clock = RecordingLoss(train_loss), SubmissionClock(device)
-    result.init_time = time.perf_counter() - wall_start
-    last_eval_step, last_eval_time = 0, 0.0
+    result.status = "budget_exhausted"
+    state = checkpoint.restore(spec, model, state, batches, ctx, clock, out)  # --checkpoint: go on from the last
+    result.init_time += time.perf_counter() - wall_start
+    last_eval_step, last_eval_time = ctx.step, clock.elapsed
 
     def evaluate() -> bool:
         """Timed prepare_for_eval, untimed eval; records a row; True when the target is hit."""
@@ -165,7 +167,7 @@ def _train(spec: TrialSpec, out: TrialOutcome, wall_start: float, on_eval: EvalC
         result.eval_time += time.perf_counter() - eval_start
         last_eval_step, last_eval_time = ctx.step, clock.elapsed
         row = {"step": ctx.step, "submission_time": clock.elapsed, "eval_time": result.eval_time,
-               "total_time": time.perf_counter() - wall_start, **metrics}
+               "total_time": result.total_time + time.perf_counter() - wall_start, **metrics}
         out.evals.append(row)
         result.num_evals += 1
         if on_eval:
@@ -180,7 +182,6 @@ def _train(spec: TrialSpec, out: TrialOutcome, wall_start: float, on_eval: EvalC
         return hit
 
     # -- the loop: only what is inside `with clock` is submission time --------------------------
-    result.status = "budget_exhausted"
     while True:
         with clock:
             batch = next(batches)
@@ -195,4 +196,5 @@ def _train(spec: TrialSpec, out: TrialOutcome, wall_start: float, on_eval: EvalC
         if ctx.step == 1 or wl.eval.is_due(ctx.step, clock.elapsed, last_eval_step, last_eval_time):
             if evaluate() and spec.stop_at_target:
                 break
+            checkpoint.save(spec, model, state, ctx, clock, out)  # --checkpoint only; not submission time
     result.steps, result.submission_time = ctx.step, clock.elapsed
