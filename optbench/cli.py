@@ -56,6 +56,7 @@ DEFAULT_SUBMISSIONS = "adamw,nadamw,sgd_nesterov"
 
 @app.command()
 def run(
+    typer_ctx: typer.Context,
     suite: str | None = typer.Option(None, help="A suite of workloads (see `optbench list suites`). "
                                         "Default: `default` when no --workloads are given."),
     workloads: str | None = typer.Option(None, help="Comma-separated workload names or YAML paths."),
@@ -70,8 +71,16 @@ def run(
                                           "(over the submission's defaults); implies one trial per study."),
     same_points_per_study: bool = typer.Option(False, help="Give every study the same search points in a new "
                                                "order, as AlgoPerf's harness does."),
-    device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, mps ..."),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, mps ...; cuda:0,cuda:1 runs one worker per GPU."),
     workers: int = typer.Option(1, min=1, help="Trials run at once (CPU threads are split between them)."),
+    threads: int | None = typer.Option(None, min=1, help="torch threads per worker (default: cores / workers). "
+                                       "Thread counts change float summation order, hence results in the last bits."),
+    checkpoint: bool = typer.Option(False, help="Save a checkpoint at each eval, so that a killed trial goes on "
+                                    "from its last eval on --resume (or on its retry)."),
+    resume: Path | None = typer.Option(None, help="Continue the experiment in this folder: run only the trials "
+                                       "not complete, with the plan recorded in its experiment.json."),
+    force: bool = typer.Option(False, help="With --resume: go on even if workloads, submissions' code or the "
+                               "plan changed since the experiment began."),
     results: Path = typer.Option(Path("results"), help="Folder that holds experiment folders."),
     name: str | None = typer.Option(None, help="Experiment folder name (default: the date and time)."),
     seed: int = typer.Option(0, help="Base seed; trial seeds derive from it."),
@@ -88,9 +97,14 @@ def run(
     """Run submissions on workloads and record every eval in a results folder."""
     from optbench import submissions as subs
     from optbench import tuning
-    from optbench.plan import SubmissionRef, build_plan
+    from optbench.plan import plan_from_config
     from optbench.workloads import resolve_workloads
 
+    if resume is not None:
+        _resume(typer_ctx, resume, force, workers, threads, checkpoint)
+        return
+    if force:
+        raise OptbenchError("--force only means something with --resume")
     names = _split(workloads)
     specs_w = resolve_workloads(names, suite or (None if names else "default"), workloads_dir)
     found = [subs.find_submission(s, submissions_dir) for s in _split(submissions)]
@@ -102,40 +116,49 @@ def run(
     else:
         trials_wanted = trials or (None if preset else 5)
     rules = tuning.resolve_ruleset(preset, ruleset, trials=trials_wanted, studies=studies or (None if preset else 1))
-    spaces = {}
-    for sub in found:
-        if ruleset == "external" and not override:
-            if sub.search_space_path is None:
-                raise OptbenchError(f"{sub.path}: no search_space.yaml for external tuning")
-            spaces[sub.name] = tuning.load_search_space(sub.search_space_path)
-
-    def hparams_for(ref: SubmissionRef, workload, study: int) -> list[dict]:
-        if override is not None:
-            return [override]
-        if ruleset == "self":
-            return [{}]
-        return tuning.study_points(spaces[ref.name], rules.trials, seed, study,
-                                   same_points_per_study=same_points_per_study,
-                                   source=str(found_by_name[ref.name].search_space_path))
-
-    found_by_name = {s.name: s for s in found}
-    refs = [SubmissionRef(s.name, str(s.path), s.code_hash) for s in found]
-    plan = build_plan(specs_w, refs, rules.studies, hparams_for, ruleset="self" if ruleset == "self" else "external",
-                      budget_multiplier=rules.budget_multiplier, base_seed=seed, device=device,
-                      stop_at_target=not keep_going, data_dir=str(data_dir) if data_dir else None)
     if amp not in (None, "bf16"):
         raise OptbenchError(f"--amp {amp}: only bf16 is supported")
     gpu = {"compile": compile_model, "amp": amp, "tf32": tf32, "cudnn_benchmark": cudnn_benchmark}
-    for trial_spec in plan:  # the GPU path: trial.accelerate
-        for key, value in gpu.items():
-            setattr(trial_spec, key, value)
-    root = results / (name or _default_name())
     config = {"suite": suite, "workloads": [w.name for w in specs_w], "submissions": [s.name for s in found],
               "ruleset": ruleset, "preset": rules.preset, "studies": rules.studies, "trials": rules.trials,
               "budget_multiplier": rules.budget_multiplier, "hparams": override, "device": device,
-              "workers": workers, "seed": seed, "stop_at_target": not keep_going,
-              "same_points_per_study": same_points_per_study, **gpu}
-    _execute(root, plan, config, workers, device)
+              "workers": workers, "threads": threads, "seed": seed, "stop_at_target": not keep_going,
+              "same_points_per_study": same_points_per_study,
+              "data_dir": str(data_dir.resolve()) if data_dir else None, "checkpoint": checkpoint, **gpu}
+    plan = plan_from_config(specs_w, found, config)  # the GPU flags (trial.accelerate) too
+    root = results / (name or _default_name())
+    _execute(root, plan, config, workers, device, checkpoint, threads)
+
+
+#: What may change on --resume: how the plan runs, not what it is.
+_RESUME_OPTIONS = {"resume", "force", "workers", "threads", "checkpoint", "typer_ctx"}
+
+
+def _resume(typer_ctx: typer.Context, root: Path, force: bool, workers: int, threads: int | None,
+            checkpoint: bool) -> None:
+    from optbench.plan import resume_plan
+    from optbench.run import note_resume
+
+    def given(option: str) -> bool:
+        source = typer_ctx.get_parameter_source(option)  # click's ParameterSource (typer may vendor click)
+        return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+    extra = [p.opts[0] for p in typer_ctx.command.params if p.name not in _RESUME_OPTIONS and given(p.name)]
+    if extra:
+        raise OptbenchError(f"--resume takes the plan from {root}/experiment.json; drop {', '.join(extra)} "
+                            "(only --workers, --threads, --checkpoint and --force go with it)")
+    resumed = resume_plan(root, force)
+    for note in resumed.notes:
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    for change in resumed.changes:
+        err_console.print(f"[yellow]warning:[/] --force: {change}", highlight=False, soft_wrap=True)
+    config = resumed.record["config"]
+    workers = workers if given("workers") else config.get("workers", 1)
+    threads = threads if given("threads") else config.get("threads")
+    checkpoint = checkpoint if given("checkpoint") else config.get("checkpoint", False)
+    note_resume(root, resumed.record, resumed.changes, {"workers": workers, "threads": threads,
+                                                        "checkpoint": checkpoint})
+    _execute(root, resumed.specs, config, workers, config.get("device", "cpu"), checkpoint, threads, resumed=True)
 
 
 def _default_name() -> str:
@@ -144,30 +167,41 @@ def _default_name() -> str:
     return default_experiment_name()
 
 
-def _execute(root: Path, plan: list, config: dict, workers: int, device: str) -> None:
+def _execute(root: Path, plan: list, config: dict, workers: int, device: str, checkpoint: bool = False,
+             threads: int | None = None, resumed: bool = False) -> None:
+    import signal
+
+    from optbench import store
     from optbench.executors.local import LocalExecutor
-    from optbench.run import run_experiment
+    from optbench.run import Progress, run_experiment, start_experiment
 
     devices = _split(device) if device.startswith("cuda") and "," in device else None
-    executor = LocalExecutor(workers=workers, devices=devices)
-    console.print(f"[bold]optbench run[/] → {root}  ({len(plan)} trials, {executor.workers} worker(s))")
+    executor = LocalExecutor(workers=workers, devices=devices, threads_per_worker=threads)
+    executor.start()  # the forkserver imports torch while this process writes experiment.json
+    if not resumed:
+        start_experiment(root, plan, config)
+    console.print(f"[bold]optbench run[/] → {root}  ({len(plan)} trials, {executor.workers} worker(s) × "
+                  f"{executor.threads} thread(s){', checkpoints' if checkpoint else ''})", highlight=False, soft_wrap=True)
 
-    def report(done) -> None:
-        r = done.result
-        reached = (f"target at step {r.steps_to_target}, {r.time_to_target:.2f} s"
-                   if r.reached else (r.error or r.status))
-        console.print(f"  {done.spec.folder}: [{_STATUS_STYLE.get(r.status, '')}]{r.status}[/] ({reached})")
+    def terminate(signum, frame):  # a polite kill (CI cancelling a job) stops like Ctrl-C
+        raise KeyboardInterrupt
 
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        run_experiment(root, plan, executor, config, on_finished=report)
+        run_experiment(root, plan, executor, checkpoint, Progress(console, workers=executor.workers))
     except KeyboardInterrupt:
-        err_console.print(f"interrupted: finished trials are kept in {root}")
+        done = sum(store.is_trial_complete(root / s.folder) for s in plan)
+        err_console.print(f"interrupted: {done} of {len(plan)} trials are complete and kept in {root}; "
+                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print_summary(root)
 
 
 _STATUS_STYLE = {"reached": "green", "budget_exhausted": "yellow", "diverged": "red", "failed": "red",
                  "timeout": "red"}
+_STATUS_SHORT = {"budget_exhausted": "budget"}
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -177,6 +211,8 @@ def _fmt(value, digits: int = 3) -> str:
 
 
 def _print_summary(root: Path) -> None:
+    """One compact table per workload (its target in the title): readable in 80 columns."""
+    from rich import box
     from rich.table import Table
 
     from optbench import store
@@ -185,20 +221,27 @@ def _print_summary(root: Path) -> None:
     if frame.empty:
         console.print("no finished trials")
         return
-    table = Table(title=f"What each trial reached — {root}")
-    for column in ("workload", "submission", "study", "trial", "status", "target", "steps to target",
-                   "time to target (s)", "best", "steps", "submission time (s)"):
-        table.add_column(column, justify="right" if column not in ("workload", "submission", "status") else "left")
+    console.print(f"[bold]What each trial reached[/] — {root}", highlight=False)
     frame = frame.sort_values(["workload", "submission", "study", "trial"])
-    for row in frame.itertuples():
-        op = "≤" if row.target_mode == "min" else "≥"
-        table.add_row(row.workload, row.submission, str(row.study), str(row.trial),
-                      f"[{_STATUS_STYLE.get(row.status, '')}]{row.status}[/]",
-                      f"{row.target_metric} {op} {row.target_value:g}",
-                      _fmt(row.steps_to_target if row.steps_to_target == row.steps_to_target else None),
-                      _fmt(row.time_to_target), _fmt(row.best_metric, 4), str(row.steps),
-                      _fmt(row.submission_time))
-    console.print(table)
+    for workload, rows in frame.groupby("workload", sort=True):
+        first = rows.iloc[0]
+        op = "≤" if first.target_mode == "min" else "≥"
+        table = Table(title=f"{workload}: {first.target_metric} {op} {first.target_value:g} within "
+                      f"{first.budget_seconds:g} s", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1),
+                      pad_edge=False, show_edge=False)
+        for column, justify in (("submission", "left"), ("study", "right"), ("trial", "right"),
+                                ("status", "left"), ("steps→", "right"), ("s→", "right"), ("best", "right"),
+                                ("steps", "right"), ("time s", "right")):
+            table.add_column(column, justify=justify, overflow="fold")
+        for row in rows.itertuples():
+            steps_to = row.steps_to_target if row.steps_to_target == row.steps_to_target else None
+            table.add_row(row.submission, str(row.study), str(row.trial),
+                          f"[{_STATUS_STYLE.get(row.status, '')}]{_STATUS_SHORT.get(row.status, row.status)}[/]",
+                          _fmt(None if steps_to is None else int(steps_to)), _fmt(row.time_to_target),
+                          _fmt(row.best_metric, 4), str(row.steps), _fmt(row.submission_time))
+        console.print(table)
+    console.print("steps→, s→: steps and submission seconds to the target; time s: submission seconds in all",
+                  highlight=False)
 
 
 @list_app.command("workloads")

@@ -1,26 +1,36 @@
 """One experiment, start to finish: its folder, experiment.json, running the plan, progress.
 
-The CLI resolves names into workloads, submissions and a plan; this module owns
-what happens next, so that `optbench run` and the tests drive exactly the same
-code. Results are written by this process as each trial finishes (DESIGN.md §5),
-so a killed run loses only the trials that were running.
+The CLI resolves names into workloads, submissions and a plan (or, with
+``--resume``, :func:`optbench.plan.resume_plan` rebuilds the plan from
+experiment.json); this module owns what happens next, so that `optbench run` and
+the tests drive exactly the same code. Results are written by this process as each
+trial finishes (DESIGN.md §5), so a killed run loses only the trials that were
+running (and, with ``--checkpoint``, only what they did since their last eval).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from optbench import __version__, store
+from optbench.checkpoint import CHECKPOINT_FILE
+from optbench.errors import OptbenchError
 from optbench.executors.local import Finished, LocalExecutor
+from optbench.plan import plan_record
 from optbench.spec import TrialSpec
+
+#: Statuses counted as "failed" in progress (an error, not an outcome of training).
+FAILED = ("failed", "timeout")
 
 
 def default_experiment_name() -> str:
@@ -53,50 +63,226 @@ def environment() -> dict[str, Any]:
     return info
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def experiment_record(name: str, specs: list[TrialSpec], config: dict[str, Any]) -> dict[str, Any]:
-    workloads = {s.workload.name: s.workload for s in specs}
-    submissions = {s.submission: (s.submission_path, s.submission_hash) for s in specs}
+    """experiment.json: the command, the configuration, provenance, and the whole resolved plan."""
     return {
         "name": name,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": _now(),
         "command": sys.argv,
         "config": config,
         "environment": environment(),
         "git": git_state(Path(__file__).parent),
-        "workloads": {n: {"hash": w.hash, "version": w.version, "path": w.path, "spec": w.resolved()}
-                      for n, w in workloads.items()},
-        "submissions": {n: {"path": p, "code_hash": h} for n, (p, h) in submissions.items()},
-        "trials": [{"folder": s.folder, "seed": s.seed, "hparams": s.hparams, "study": s.study, "trial": s.trial,
-                    "workload": s.workload.name, "submission": s.submission} for s in specs],
+        **plan_record(specs),
+        "resumes": [],
     }
+
+
+def start_experiment(root: Path, specs: list[TrialSpec], config: dict[str, Any]) -> None:
+    """Create ``root`` and write experiment.json; an existing experiment is never overwritten."""
+    if (root / store.EXPERIMENT_FILE).is_file():
+        raise OptbenchError(f"{root} already holds an experiment; continue it with `optbench run --resume {root}`, "
+                            "or choose another --name")
+    store.check_writable(root)
+    store.write_experiment(root, experiment_record(root.name, specs, config))
+
+
+def note_resume(root: Path, record: dict[str, Any], changes: list[str], execution: dict[str, Any]) -> None:
+    """Append this resume (when, how, and what ``--force`` overrode) to experiment.json."""
+    store.check_writable(root)
+    entry = {"time": _now(), "command": sys.argv, "forced": changes, **execution}
+    store.write_experiment(root, {**record, "resumes": [*record.get("resumes", []), entry]})
 
 
 def run_experiment(
     root: Path,
     specs: list[TrialSpec],
     executor: LocalExecutor,
-    config: dict[str, Any],
-    on_finished: Callable[[Finished], None] | None = None,
+    checkpoint: bool = False,
+    progress: Progress | None = None,
 ) -> list[Finished]:
-    """Create ``root``, record the plan, run every trial not yet complete, write each result.
+    """Run every trial of ``specs`` whose folder in ``root`` is not complete; write each result.
 
+    experiment.json must exist (:func:`start_experiment`, or a resumed experiment).
+    With ``checkpoint`` each trial saves ``checkpoint.pt`` in its folder at each eval and
+    continues from it when run again; the file is deleted once the trial is recorded.
     Returns the trials finished by this call. KeyboardInterrupt propagates after
     everything finished has been written.
     """
-    store.check_writable(root)
-    if not (root / store.EXPERIMENT_FILE).is_file():
-        store.write_experiment(root, experiment_record(root.name, specs, config))
+    for spec in specs:
+        if store.is_trial_complete(root / spec.folder):
+            (root / spec.folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # left by a kill after trial.json
     todo = [s for s in specs if not store.is_trial_complete(root / s.folder)]
+    for spec in todo:
+        spec.checkpoint_dir = str((root / spec.folder).resolve()) if checkpoint else None
     finished: list[Finished] = []
+    if progress:
+        progress.begin(specs, todo, root)
 
     def record(done: Finished) -> None:
         store.write_trial(root, done.spec, done.result, done.evals)
+        (root / done.spec.folder / CHECKPOINT_FILE).unlink(missing_ok=True)
         finished.append(done)
-        if on_finished:
-            on_finished(done)
+        if progress:
+            progress.finished(done)
 
-    executor.run(todo, on_finished=record)
+    try:
+        executor.run(todo, on_finished=record, on_eval=progress.eval if progress else None,
+                     on_start=progress.started if progress else None,
+                     on_retry=progress.retry if progress else None)
+    finally:
+        if progress:
+            progress.end()
     return finished
+
+
+# ------------------------------------------------------------------------------------ progress
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:
+        return "–"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def outcome_text(done: Finished) -> str:
+    """``reached at step 350 (2.31 s)``, or the status and its reason, in a few words."""
+    r = done.result
+    if r.reached:
+        return f"reached at step {r.steps_to_target} ({r.time_to_target:.2f} s)"
+    if r.status == "budget_exhausted":
+        best = f", best {r.best_metric:.4g}" if r.best_metric is not None else ""
+        return f"budget exhausted after {r.steps} steps{best}"
+    return f"{r.status}: {r.error}" if r.error else r.status
+
+
+class Progress:
+    """Counts, the best time-to-target per workload, and an ETA, shown as the run goes.
+
+    On a terminal: a live rich panel (redrawn a few times a second) above which each
+    finished trial prints one line. Elsewhere (CI, logs, pipes): one plain line per
+    finished trial, with the counts and the ETA, flushed at once. The executor calls
+    :meth:`started`, :meth:`eval` and :meth:`retry` from its threads; :meth:`finished`
+    runs in the main thread.
+    """
+
+    def __init__(self, console: Any, live: bool | None = None, workers: int = 1):
+        self.console = console
+        self.live_mode = console.is_terminal if live is None else live
+        self.workers = workers
+        self.lock = threading.Lock()
+        self.total = self.done = self.failed = self.skipped = 0
+        self.running: dict[str, dict[str, Any]] = {}
+        self.best: dict[str, tuple[float, str]] = {}  # workload -> (time to target, submission)
+        self.left_budget: dict[str, float] = {}  # folder -> budget seconds, for trials not finished
+        self.start = time.monotonic()
+        self._live = None
+
+    # -- called by run_experiment and the executor ------------------------------------------------
+    def begin(self, specs: list[TrialSpec], todo: list[TrialSpec], root: Path) -> None:
+        self.total, self.skipped = len(specs), len(specs) - len(todo)
+        self.left_budget = {s.folder: s.budget_seconds for s in todo}
+        self._load_best(root, {s.folder for s in todo})
+        self.start = time.monotonic()
+        if self.skipped:
+            self.console.print(f"{self.skipped} of {self.total} trials already complete; running the other "
+                               f"{len(todo)}", highlight=False)
+        if self.live_mode and todo:
+            from rich.live import Live
+
+            self._live = Live(self, console=self.console, refresh_per_second=4, transient=True)
+            self._live.start()
+
+    def started(self, spec: TrialSpec) -> None:
+        with self.lock:
+            self.running[spec.folder] = {"step": 0, "time": 0.0, "since": time.monotonic()}
+
+    def eval(self, spec: TrialSpec, row: dict[str, Any]) -> None:
+        with self.lock:
+            if spec.folder in self.running:
+                self.running[spec.folder].update(step=row.get("step", 0), time=row.get("submission_time", 0.0))
+
+    def retry(self, done: Finished) -> None:
+        self.console.print(f"  {done.spec.folder}: {done.result.error}; running it once more", highlight=False)
+
+    def finished(self, done: Finished) -> None:
+        r, folder = done.result, done.spec.folder
+        with self.lock:
+            self.running.pop(folder, None)
+            self.left_budget.pop(folder, None)
+            self.done += 1
+            self.failed += r.status in FAILED
+            if r.reached and r.time_to_target is not None:
+                workload = done.spec.workload.name
+                if workload not in self.best or r.time_to_target < self.best[workload][0]:
+                    self.best[workload] = (r.time_to_target, done.spec.submission)
+        number = f"[{self.skipped + self.done}/{self.total}]"
+        if self.live_mode:
+            style = "green" if r.reached else "yellow" if r.status == "budget_exhausted" else "red"
+            self.console.print(f"{number} {folder}: [{style}]{outcome_text(done)}[/]", highlight=False)
+        else:
+            line = f"{number} {folder}: {outcome_text(done)} | {self.counts()}, ETA {_duration(self.eta())}"
+            print(line, file=self.console.file, flush=True)
+
+    def end(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    # -- what is shown ----------------------------------------------------------------------------
+    def left(self) -> int:
+        return self.total - self.skipped - self.done - len(self.running)
+
+    def counts(self) -> str:
+        return f"done {self.skipped + self.done}, running {len(self.running)}, failed {self.failed}, left {self.left()}"
+
+    def eta(self) -> float | None:
+        """Seconds until the plan is done: this run's pace once a trial finished, else the budgets."""
+        elapsed = time.monotonic() - self.start
+        remaining = self.left() + len(self.running)
+        if remaining == 0:
+            return 0.0
+        if self.done:  # running trials are, on average, half done
+            return elapsed / self.done * (self.left() + 0.5 * len(self.running))
+        return sum(self.left_budget.values()) / max(self.workers, 1)
+
+    def _load_best(self, root: Path, todo: set[str]) -> None:
+        """The best times among trials finished before this run (a resume)."""
+        for path in store.trial_files(root):
+            if str(path.parent.relative_to(root)) in todo:
+                continue
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            ttt, workload = data.get("time_to_target"), data.get("workload")
+            if data.get("status") == "reached" and ttt is not None and workload:
+                if workload not in self.best or ttt < self.best[workload][0]:
+                    self.best[workload] = (ttt, data.get("submission", "?"))
+            self.failed += data.get("status") in FAILED
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 1))
+        grid.add_row(f"[bold]trials[/] {self.counts()}   elapsed {_duration(time.monotonic() - self.start)}"
+                     f"   ETA {_duration(self.eta())}")
+        with self.lock:
+            running = sorted(self.running.items())
+            best = sorted(self.best.items())
+        for folder, info in running[:8]:
+            grid.add_row(f"  [cyan]running[/] {folder}: step {info['step']}, {info['time']:.1f} s "
+                         f"({_duration(time.monotonic() - info['since'])} wall)")
+        if len(running) > 8:
+            grid.add_row(f"  ... and {len(running) - 8} more running")
+        if best:
+            grid.add_row("  [bold]best[/] " + " · ".join(f"{w}: {s} {t:.2f} s" for w, (t, s) in best))
+        return grid
 
 
 def result_row(spec: TrialSpec, result: Any) -> dict[str, Any]:
