@@ -227,7 +227,7 @@ def _print_summary(root: Path) -> None:
         first = rows.iloc[0]
         op = "≤" if first.target_mode == "min" else "≥"
         table = Table(title=f"{workload}: {first.target_metric} {op} {first.target_value:g} within "
-                      f"{first.budget_seconds:g} s", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1),
+                      f"{first.budget_seconds:g} s", title_justify="left", box=box.SIMPLE_HEAD, padding=0,
                       pad_edge=False, show_edge=False)
         for column, justify in (("submission", "left"), ("study", "right"), ("trial", "right"),
                                 ("status", "left"), ("steps→", "right"), ("s→", "right"), ("best", "right"),
@@ -240,8 +240,7 @@ def _print_summary(root: Path) -> None:
                           _fmt(None if steps_to is None else int(steps_to)), _fmt(row.time_to_target),
                           _fmt(row.best_metric, 4), str(row.steps), _fmt(row.submission_time))
         console.print(table)
-    console.print("steps→, s→: steps and submission seconds to the target; time s: submission seconds in all",
-                  highlight=False)
+    console.print("steps→, s→: steps and submission seconds to the target; time s: in all", highlight=False)
 
 
 @list_app.command("workloads")

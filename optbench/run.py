@@ -116,6 +116,8 @@ def run_experiment(
         if store.is_trial_complete(root / spec.folder):
             (root / spec.folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # left by a kill after trial.json
     todo = [s for s in specs if not store.is_trial_complete(root / s.folder)]
+    if executor.workers > 1:  # longest budgets first, so that the workers run out of work together
+        todo.sort(key=lambda s: -s.budget_seconds)
     for spec in todo:
         spec.checkpoint_dir = str((root / spec.folder).resolve()) if checkpoint else None
     finished: list[Finished] = []
@@ -190,8 +192,8 @@ class Progress:
         self._load_best(root, {s.folder for s in todo})
         self.start = time.monotonic()
         if self.skipped:
-            self.console.print(f"{self.skipped} of {self.total} trials already complete; running the other "
-                               f"{len(todo)}", highlight=False)
+            rest = f"running the other {len(todo)}" if todo else "nothing left to run"
+            self.console.print(f"{self.skipped} of {self.total} trials already complete; {rest}", highlight=False)
         if self.live_mode and todo:
             from rich.live import Live
 

@@ -128,6 +128,8 @@ def whole_run(tmp_path_factory) -> tuple[Path, Path]:
     workloads = make_workloads(base / "workloads")
     code, out, err = cli(*external(workloads, base / "results", "whole", "--workers", "1"))
     assert code == 0, err
+    summary = out[out.index("What each trial reached"):].splitlines()
+    assert len(summary) > 4 and max(map(len, summary)) <= 80  # the summary reads in 80 columns (CI logs)
     return workloads, base / "results"
 
 

@@ -165,14 +165,19 @@ class LocalExecutor:
             if device.startswith("cuda"):
                 env["CUDA_VISIBLE_DEVICES"] = device.partition(":")[2] or "0"
                 spec.device = "cuda"
-        elif spec.device == "cpu" and spec.num_threads is None:
+        if spec.num_threads is None:  # on GPUs too: the CPU side of N workers shares the cores
             spec.num_threads = self.threads
         self.start()
         parent_conn, child_conn = self._mp.Pipe(duplex=False)
         process = self._mp.Process(target=_child, args=(spec, child_conn, env), daemon=True)
         start = time.monotonic()
-        process.start()
-        child_conn.close()
+        try:
+            process.start()
+        except Exception as exc:  # e.g. hyperparameters that cannot be pickled: this trial's problem only
+            parent_conn.close()
+            return Finished(spec, TrialResult("failed", error=f"could not start its worker process: {exc}"), [])
+        finally:
+            child_conn.close()
         with self._lock:
             self._children.add(process)
         evals: list[dict] = []
