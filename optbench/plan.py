@@ -49,8 +49,8 @@ TRIAL_FIELDS = ("folder", "workload", "submission", "study", "trial", "seed", "h
 #: Configuration keys that decide the plan (the rest, e.g. workers, only decide how it runs).
 PLAN_KEYS = ("ruleset", "studies", "trials", "budget_multiplier", "hparams", "seed", "same_points_per_study",
              "device", "stop_at_target", "data_dir")
-#: Run-wide TrialSpec options kept only in ``config`` (the GPU path: trial.accelerate).
-TRIAL_OPTIONS = ("compile", "amp", "tf32", "cudnn_benchmark")
+#: Run-wide TrialSpec options kept only in ``config`` (the GPU path: trial.accelerate; data-parallel trials).
+TRIAL_OPTIONS = ("compile", "amp", "tf32", "cudnn_benchmark", "nproc_per_trial")
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,7 @@ class TrialSpec:
     amp: str | None = None  #: "bf16": autocast the training forward and loss to bfloat16 (evals stay float32)
     tf32: bool = False  #: CUDA: TF32 matmuls and convolutions
     cudnn_benchmark: bool = False  #: CUDA: cuDNN autotunes its kernels (faster, not bit-reproducible)
+    nproc_per_trial: int = 1  #: >1: one data-parallel trial on that many processes (optbench.distributed)
 
     @property
     def folder(self) -> str:

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from optbench import checkpoint
+from optbench import checkpoint, distributed
 from optbench.errors import OptbenchError
 from optbench.spec import Context, TrialResult, TrialSpec
 from optbench.submissions import load_submission
@@ -39,11 +39,13 @@ class TrialOutcome:
 
 
 class SubmissionClock:
-    """Accumulates the seconds spent inside ``with clock:`` blocks (synchronised on CUDA)."""
+    """Accumulates the seconds spent inside ``with clock:`` blocks (synchronised on CUDA).
 
-    def __init__(self, device: torch.device, elapsed: float = 0.0):
+    ``reduce`` (data-parallel trials) turns each block's seconds into the slowest rank's."""
+
+    def __init__(self, device: torch.device, elapsed: float = 0.0, reduce: Callable[[float], float] | None = None):
         self.sync = torch.cuda.synchronize if device.type == "cuda" else None
-        self.elapsed = elapsed
+        self.elapsed, self.reduce = elapsed, reduce
 
     def __enter__(self) -> SubmissionClock:
         if self.sync:
@@ -54,7 +56,8 @@ class SubmissionClock:
     def __exit__(self, *exc: Any) -> None:
         if self.sync:
             self.sync()
-        self.elapsed += time.perf_counter() - self._start
+        seconds = time.perf_counter() - self._start
+        self.elapsed += self.reduce(seconds) if self.reduce else seconds
 
 
 class RecordingLoss:
@@ -121,6 +124,8 @@ def accelerate(spec: TrialSpec, workload: Any, model: torch.nn.Module, batch_siz
 
 def run_trial(spec: TrialSpec, on_eval: EvalCallback | None = None) -> TrialOutcome:
     """Run one trial here and now; always returns an outcome (see the module docstring)."""
+    if spec.nproc_per_trial > 1 and distributed.current() is distributed.SINGLE:
+        return distributed.launch(spec, on_eval)  # N processes, each back in here as a rank
     wall_start = time.perf_counter()
     outcome = TrialOutcome(TrialResult(status="failed"))
     try:
@@ -143,15 +148,15 @@ def _train(spec: TrialSpec, out: TrialOutcome, wall_start: float, on_eval: EvalC
     workload = build_workload(spec.workload, device, spec.data_dir)
     submission = load_submission(spec.submission_path)
     hparams = submission.resolve_hparams(spec.hparams)
-    wl, result = spec.workload, out.result
+    wl, result, ranks = spec.workload, out.result, distributed.current()  # ranks: no-ops on one process
     ctx = Context(wl.name, wl.budget.step_hint, spec.budget_seconds,
                   submission.batch_size(wl.name) or wl.batch_size, spec.device, spec.seed,
                   metadata={**workload.data.info, **workload.data.metadata})
-    model = workload.init_model(spec.seed)
+    model = ranks.wrap(workload.init_model(spec.seed))  # DistributedDataParallel in a data-parallel trial
     state = submission.init(model, hparams, ctx)
-    batches = workload.data.train_batches(ctx.batch_size, torch.Generator().manual_seed(spec.seed))
+    batches = ranks.train_batches(workload.data, ctx.batch_size, torch.Generator().manual_seed(spec.seed))
     train_loss, result.compile_time = accelerate(spec, workload, model, ctx.batch_size)
-    loss_fn, clock = RecordingLoss(train_loss), SubmissionClock(device)
+    loss_fn, clock = RecordingLoss(train_loss), SubmissionClock(device, reduce=ranks.clock_reduce())
     result.status = "budget_exhausted"
     state = checkpoint.restore(spec, model, state, batches, ctx, clock, out)  # --checkpoint: go on from the last
     result.init_time += time.perf_counter() - wall_start
@@ -163,7 +168,7 @@ def _train(spec: TrialSpec, out: TrialOutcome, wall_start: float, on_eval: EvalC
         with clock:
             state = submission.prepare_for_eval(model, state, hparams, ctx)
         eval_start = time.perf_counter()
-        metrics = workload.evaluate(model)
+        metrics = ranks.evaluate(workload, model)
         result.eval_time += time.perf_counter() - eval_start
         last_eval_step, last_eval_time = ctx.step, clock.elapsed
         row = {"step": ctx.step, "submission_time": clock.elapsed, "eval_time": result.eval_time,
@@ -187,7 +192,7 @@ def _train(spec: TrialSpec, out: TrialOutcome, wall_start: float, on_eval: EvalC
             batch = next(batches)
             state = submission.update(model, batch, loss_fn, state, hparams, ctx)
         ctx.step, ctx.submission_time = ctx.step + 1, clock.elapsed
-        if loss_fn.last is not None and not math.isfinite(loss_fn.last.item()):
+        if loss_fn.last is not None and not math.isfinite(ranks.loss_for_check(loss_fn.last).item()):
             result.status, result.error = "diverged", f"non-finite training loss at step {ctx.step}"
             break
         if clock.elapsed > spec.budget_seconds or (wl.budget.max_steps and ctx.step >= wl.budget.max_steps):

@@ -63,15 +63,22 @@ class TensorData:
         self.data = {k: (_move(x, device), y.to(device)) for k, (x, y) in self.data.items()}
         return self
 
-    def train_batches(self, batch_size: int, generator: torch.Generator) -> Iterator[Batch]:
-        """Endless shuffled epochs; the last incomplete batch of an epoch is dropped."""
+    def train_batches(self, batch_size: int, generator: torch.Generator,
+                      shard: tuple[int, int] = (0, 1)) -> Iterator[Batch]:
+        """Endless shuffled epochs; the last incomplete batch of an epoch is dropped.
+
+        ``shard=(rank, world)`` (data-parallel trials): the same global batches, of which
+        only this rank's contiguous ``1/world`` is gathered."""
         x, y = self.data["train"]
         n = len(y)
         batch_size = min(batch_size, n)
+        rank, world = shard
         while True:
             perm = torch.randperm(n, generator=generator).to(y.device)
             for start in range(0, n - batch_size + 1, batch_size):
                 idx = perm[start:start + batch_size]
+                if world > 1:
+                    idx = idx.tensor_split(world)[rank]
                 yield _index(x, idx), y[idx]
 
     def eval_batches(self, split: str, batch_size: int) -> Iterator[Batch]:
