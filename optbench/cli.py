@@ -93,6 +93,15 @@ def run(
     amp: str | None = typer.Option(None, help="bf16: autocast the training forward and loss to bfloat16."),
     tf32: bool = typer.Option(False, "--tf32", help="CUDA: TF32 matmuls and convolutions."),
     cudnn_benchmark: bool = typer.Option(False, "--cudnn-benchmark", help="CUDA: let cuDNN autotune kernels."),
+    executor: str = typer.Option("local", help="local: worker processes on this machine; ray: one Ray task per "
+                                 "trial (pip install 'optbench[ray]'; see docs/cluster.md)."),
+    ray_address: str | None = typer.Option(None, help="--executor ray: a running cluster (auto, "
+                                           "ray://head:10001); default: start a Ray on this machine."),
+    cpus_per_trial: float = typer.Option(1.0, help="--executor ray: CPUs each trial reserves (its torch "
+                                         "threads, unless --threads)."),
+    gpus_per_trial: float = typer.Option(0.0, help="--executor ray: GPUs each trial reserves (with --device cuda)."),
+    nproc_per_trial: int = typer.Option(1, min=1, help="Processes per trial: N > 1 runs each trial data-parallel "
+                                        "(DDP: gloo on CPU, NCCL on CUDA; the batch size must divide by N)."),
 ) -> None:
     """Run submissions on workloads and record every eval in a results folder."""
     from optbench import submissions as subs
@@ -100,9 +109,13 @@ def run(
     from optbench.plan import plan_from_config
     from optbench.workloads import resolve_workloads
 
+    cluster = {"executor": executor, "ray_address": ray_address, "cpus_per_trial": cpus_per_trial,
+               "gpus_per_trial": gpus_per_trial}
     if resume is not None:
-        _resume(typer_ctx, resume, force, workers, threads, checkpoint)
+        _resume(typer_ctx, resume, force, workers, threads, checkpoint, cluster)
         return
+    if executor == "ray" and not _given(typer_ctx, "workers"):
+        workers = None  # as many trials at once as the cluster holds
     if force:
         raise OptbenchError("--force only means something with --resume")
     names = _split(workloads)
@@ -124,18 +137,25 @@ def run(
               "budget_multiplier": rules.budget_multiplier, "hparams": override, "device": device,
               "workers": workers, "threads": threads, "seed": seed, "stop_at_target": not keep_going,
               "same_points_per_study": same_points_per_study,
-              "data_dir": str(data_dir.resolve()) if data_dir else None, "checkpoint": checkpoint, **gpu}
+              "data_dir": str(data_dir.resolve()) if data_dir else None, "checkpoint": checkpoint, **gpu,
+              "nproc_per_trial": nproc_per_trial, **cluster}
     plan = plan_from_config(specs_w, found, config)  # the GPU flags (trial.accelerate) too
     root = results / (name or _default_name())
     _execute(root, plan, config, workers, device, checkpoint, threads)
 
 
 #: What may change on --resume: how the plan runs, not what it is.
-_RESUME_OPTIONS = {"resume", "force", "workers", "threads", "checkpoint", "typer_ctx"}
+_RESUME_OPTIONS = {"resume", "force", "workers", "threads", "checkpoint", "typer_ctx", "executor", "ray_address",
+                   "cpus_per_trial", "gpus_per_trial"}
+
+
+def _given(typer_ctx: typer.Context, option: str) -> bool:
+    source = typer_ctx.get_parameter_source(option)  # click's ParameterSource (typer may vendor click)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def _resume(typer_ctx: typer.Context, root: Path, force: bool, workers: int, threads: int | None,
-            checkpoint: bool) -> None:
+            checkpoint: bool, cluster: dict) -> None:
     from optbench.plan import resume_plan
     from optbench.run import note_resume
 
@@ -146,19 +166,48 @@ def _resume(typer_ctx: typer.Context, root: Path, force: bool, workers: int, thr
     extra = [p.opts[0] for p in typer_ctx.command.params if p.name not in _RESUME_OPTIONS and given(p.name)]
     if extra:
         raise OptbenchError(f"--resume takes the plan from {root}/experiment.json; drop {', '.join(extra)} "
-                            "(only --workers, --threads, --checkpoint and --force go with it)")
+                            "(only --workers, --threads, --checkpoint, --force and the --executor options go "
+                            "with it)")
     resumed = resume_plan(root, force)
     for note in resumed.notes:
         err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     for change in resumed.changes:
         err_console.print(f"[yellow]warning:[/] --force: {change}", highlight=False, soft_wrap=True)
-    config = resumed.record["config"]
+    config = {**resumed.record["config"], **{k: v for k, v in cluster.items() if given(k)}}
     workers = workers if given("workers") else config.get("workers", 1)
     threads = threads if given("threads") else config.get("threads")
     checkpoint = checkpoint if given("checkpoint") else config.get("checkpoint", False)
     note_resume(root, resumed.record, resumed.changes, {"workers": workers, "threads": threads,
-                                                        "checkpoint": checkpoint})
+                                                        "checkpoint": checkpoint,
+                                                        **{k: v for k, v in cluster.items() if given(k)}})
     _execute(root, resumed.specs, config, workers, config.get("device", "cpu"), checkpoint, threads, resumed=True)
+
+
+def _make_executor(config: dict, workers: int | None, device: str, threads: int | None, checkpoint: bool):
+    """The executor ``config`` asks for (``executor``, and its ``--executor ray`` options)."""
+    from optbench.executors.local import LocalExecutor
+
+    kind, nproc = config.get("executor") or "local", config.get("nproc_per_trial", 1)
+    if nproc > 1 and checkpoint:
+        raise OptbenchError("--checkpoint does not go with --nproc-per-trial > 1 (data-parallel trials do not "
+                            "checkpoint mid-trial)")
+    if kind == "ray":
+        if "," in device:
+            raise OptbenchError(f"--executor ray --device {device}: give --device cuda and --gpus-per-trial N; "
+                                "Ray assigns the GPUs")
+        if config.get("gpus_per_trial") and not device.startswith("cuda"):
+            raise OptbenchError("--gpus-per-trial needs --device cuda")
+        from optbench.executors.ray import RayExecutor  # one line and exit 2 when Ray is not installed
+
+        return RayExecutor(address=config.get("ray_address"), workers=workers,
+                           cpus_per_trial=config.get("cpus_per_trial", 1.0),
+                           gpus_per_trial=config.get("gpus_per_trial", 0.0), threads_per_trial=threads)
+    if kind != "local":
+        raise OptbenchError(f"--executor {kind}: expected local or ray")
+    if config.get("ray_address") or config.get("gpus_per_trial") or config.get("cpus_per_trial", 1.0) != 1.0:
+        raise OptbenchError("--ray-address, --cpus-per-trial and --gpus-per-trial go with --executor ray")
+    devices = _split(device) if device.startswith("cuda") and "," in device else None
+    return LocalExecutor(workers=workers or 1, devices=devices, threads_per_worker=threads)
 
 
 def _default_name() -> str:
@@ -172,11 +221,9 @@ def _execute(root: Path, plan: list, config: dict, workers: int, device: str, ch
     import signal
 
     from optbench import store
-    from optbench.executors.local import LocalExecutor
     from optbench.run import Progress, run_experiment, start_experiment
 
-    devices = _split(device) if device.startswith("cuda") and "," in device else None
-    executor = LocalExecutor(workers=workers, devices=devices, threads_per_worker=threads)
+    executor = _make_executor(config, workers, device, threads, checkpoint)
     executor.start()  # the forkserver imports torch while this process writes experiment.json
     if not resumed:
         start_experiment(root, plan, config)
@@ -461,7 +508,9 @@ def main() -> None:
     try:
         app()
     except OptbenchError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.markup import escape  # messages hold brackets: "pip install 'optbench[ray]'", lists of keys
+
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -5,14 +5,19 @@ fails alone fails it with its error. No Ray needed."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
 
+from optbench import store
 from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.trial import run_trial
 from optbench.workloads import find_workload
-from tests.conftest import write
+from tests.conftest import REPO, write
 
 CURVE = ("train/loss", "validation/loss", "validation/accuracy")
 
@@ -51,6 +56,27 @@ def test_each_rank_gets_its_part_of_the_same_global_batches():
         xs, ys = next(whole)
         (x0, y0), (x1, y1) = next(parts[0]), next(parts[1])
         assert torch.equal(torch.cat([y0, y1]), ys) and torch.equal(torch.cat([x0, x1]), xs)
+
+
+def test_a_ddp_trial_through_the_cli_survives_ranks_aborting_at_exit(tmp_path, tiny_workloads):
+    """Every rank aborts (exit -6) right after sending its outcome, as torch 2.13 sometimes does: the
+    trial still counts, with the steps-to-target of the same trial on one process."""
+    env = {**os.environ, "OPTBENCH_DDP_FAULT": "abort"}
+    args = ["run", "--workloads", "tiny_digits", "--submissions", "adamw", "--workloads-dir", str(tiny_workloads),
+            "--results", str(tmp_path), "--name", "ddp", "--nproc-per-trial", "2", "--threads", "2"]
+    proc = subprocess.run([sys.executable, "-m", "optbench.cli", *args], capture_output=True, text=True, cwd=REPO,
+                          env=env, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    trial = store.load_trials(tmp_path / "ddp").iloc[0]
+    assert trial.status == "reached", trial.error
+    record = json.loads((tmp_path / "ddp" / "experiment.json").read_text())
+    assert record["config"]["nproc_per_trial"] == 2
+    from optbench.submissions import find_submission
+
+    alone = run_trial(TrialSpec(find_workload("tiny_digits", [tiny_workloads]), "adamw",
+                                str(find_submission("adamw").path), trial.hparams, seed=int(trial.seed),
+                                num_threads=1))
+    assert alone.result.steps_to_target == trial.steps_to_target
 
 
 RANK_ONE_FAILS = """

@@ -1,0 +1,402 @@
+"""Run trials on a Ray cluster (``optbench run --executor ray``): each trial one Ray task.
+
+The same interface as :class:`~optbench.executors.local.LocalExecutor` (``workers``,
+``start()``, ``run(specs, on_finished, on_eval, on_start, on_retry)``), so
+:func:`optbench.run.run_experiment`, progress and ``--resume`` work unchanged. See
+docs/cluster.md for clusters, Slurm and KubeRay.
+
+**What runs where.** The driver (this process) keeps the plan, submits one task per trial
+(``num_cpus=cpus_per_trial``, ``num_gpus=gpus_per_trial``), at most ``workers`` at a time
+(default: as many as the cluster's CPUs/GPUs hold when the run starts), collects each
+``(TrialResult, evals)`` and hands it to ``on_finished``, which writes the results folder:
+workers never touch it and need not share a filesystem with the driver.
+
+**Isolation.** A task does not train in the Ray worker itself: the worker keeps a
+forkserver (torch imported once) and runs each trial in a fresh child process, exactly
+as the local executor does (:meth:`LocalExecutor.run_one`), so leaked state, a segfault
+or a hang (the wall-clock limit) stay in the child, and a trial costs a fork instead of
+a new interpreter and a torch import. A trial with ``nproc_per_trial > 1`` starts its
+ranks from that child (:mod:`optbench.distributed`).
+
+**Code travels with the run** (Ray's runtime environment, per task): ``working_dir`` is a
+folder the driver builds with a copy of every submission folder of the plan
+(``submissions/<name>``; the specs sent to workers name them relative to it) and of the
+user modules that workloads name by dotted path (``pkg.mod:fn``) and that this process
+imports from outside site-packages (``pythonpath/``, put on the worker's ``sys.path``).
+optbench itself goes through ``py_modules`` (the driver's copy, so workers run the same
+code); its dependencies (torch ...) must be installed on the workers. Datasets do not
+travel: they are generated on the worker, or read from ``--data-dir``, which must exist
+at that path on every worker.
+
+**Failures.** A Python exception inside a trial is already a ``failed`` result. A child
+process that dies is retried like the local executor does. A task lost with its worker or
+node (``WorkerCrashedError``, ``NodeDiedError``, out of memory ...) is submitted again, at
+most ``max_retries`` times, then recorded as ``failed``. Ctrl-C cancels the tasks in flight
+(``ray.cancel(force=True)``) and hands back everything that had finished.
+
+**Temporary files.** A Ray started by this executor (no ``address``) keeps its session
+folder in a temporary folder that this run creates and deletes on :meth:`close`
+(``_temp_dir``, ``RAY_TMPDIR``), never ``/tmp/ray``; its authentication token is kept in
+this process's environment (``RAY_AUTH_TOKEN``) instead of ``~/.ray``; usage statistics are
+off. Connecting to a cluster (``address``) leaves that cluster's files where they are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from optbench.errors import OptbenchError
+from optbench.executors.local import Finished, OnEval, OnFinished, available_cores
+from optbench.spec import TrialResult, TrialSpec
+
+INSTALL_HINT = "--executor ray needs Ray, which is not installed here: pip install 'optbench[ray]'"
+#: Files never copied into the working_dir that goes to workers.
+_EXCLUDE = ["__pycache__", "*.pyc", ".git", "checkpoint.pt", "attempts.txt"]
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise OptbenchError(INSTALL_HINT) from None
+    return ray
+
+
+# ------------------------------------------------------------------------------ in the Ray worker
+
+
+def _trial_task(spec: TrialSpec, python_paths: list[str], threads: int) -> tuple[TrialResult, list[dict], bool]:
+    """The Ray task (runs in a Ray worker, cwd = the shipped working_dir): one trial in a fresh child."""
+    from optbench.executors.local import _PRELOAD, LocalExecutor
+
+    for path in reversed(python_paths):  # before the forkserver starts: its children inherit sys.path
+        path = os.path.abspath(path)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    spec.submission_path = os.path.abspath(spec.submission_path)
+    gpus = os.environ.get("CUDA_VISIBLE_DEVICES") if spec.device.startswith("cuda") else None
+    executor = LocalExecutor(workers=1, devices=[f"cuda:{gpus}"] if gpus else None, threads_per_worker=threads)
+    # Each child runs this process's main script again (multiprocessing's spawn.prepare; the forkserver's
+    # "__main__" preload does not take on Python 3.11): here Ray's worker script, which imports ray (0.2-0.4 s
+    # per trial). With ray preloaded into the forkserver, that is only the script's argument parser.
+    executor._mp.set_forkserver_preload([*_PRELOAD, "ray"])
+    finished = executor.run_one(spec)
+    return finished.result, finished.evals, finished.crashed
+
+
+# --------------------------------------------------------------------------- code for the workers
+
+
+def _installed_roots() -> list[Path]:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return [Path(paths[k]).resolve() for k in ("stdlib", "platstdlib", "purelib", "platlib") if paths.get(k)]
+
+
+def user_modules(specs: list[TrialSpec]) -> list[Path]:
+    """Files or package folders of the modules that workloads name by dotted path and that are
+    not installed packages (those must be installed on the workers like any dependency)."""
+    import importlib.util
+
+    tops = set()
+    for spec in specs:
+        w = spec.workload
+        for name in (w.dataset.name, w.model.name, w.loss.name, *w.metrics):
+            if ":" in name:
+                tops.add(name.partition(":")[0].split(".")[0])
+    installed, found = _installed_roots(), []
+    for top in sorted(tops - {"optbench"}):
+        try:
+            module = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            module = None
+        if module is None:
+            continue  # the worker says so, as the local executor would
+        if module.submodule_search_locations:
+            path = Path(next(iter(module.submodule_search_locations)))
+        elif module.origin and module.origin not in ("built-in", "frozen"):
+            path = Path(module.origin)
+        else:
+            continue
+        path = path.resolve()
+        if not any(root == path or root in path.parents for root in installed):
+            found.append(path)
+    return found
+
+
+@dataclasses.dataclass
+class Shipment:
+    """The working_dir built for one run, and how specs refer to it."""
+
+    working_dir: Path
+    submissions: dict[str, str]  #: driver's submission_path -> path relative to the working_dir
+    python_paths: list[str]  #: relative to the working_dir, prepended to sys.path on the worker
+
+
+def stage_code(specs: list[TrialSpec], folder: Path) -> Shipment:
+    """Copy the plan's submission folders and user workload modules into ``folder``."""
+    ignore = shutil.ignore_patterns(*_EXCLUDE)
+    folder.mkdir(parents=True, exist_ok=True)
+    submissions: dict[str, str] = {}
+    for spec in specs:
+        if spec.submission_path in submissions:
+            continue
+        name, k = Path(spec.submission_path).name, 1
+        while (folder / "submissions" / name).exists():  # two folders of the same name
+            name, k = f"{Path(spec.submission_path).name}-{k}", k + 1
+        shutil.copytree(spec.submission_path, folder / "submissions" / name, ignore=ignore)
+        submissions[spec.submission_path] = f"submissions/{name}"
+    python_paths = []
+    for path in user_modules(specs):
+        target = folder / "pythonpath" / path.name
+        if path.is_dir():
+            shutil.copytree(path, target, ignore=ignore, dirs_exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        python_paths = ["pythonpath"]
+    return Shipment(folder, submissions, python_paths)
+
+
+# ------------------------------------------------------------------------------------ the driver
+
+
+def _reload_auth() -> None:
+    """Make an imported Ray read RAY_AUTH_MODE/RAY_AUTH_TOKEN again (Ray >= 2.5x caches them; older: no-op)."""
+    try:
+        from ray._raylet import AuthenticationTokenLoader, Config
+    except ImportError:
+        return
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
+def _lost_errors(ray: Any) -> tuple[type, ...]:
+    """Ray's exceptions for a task that died with its worker or node (worth another attempt)."""
+    names = ("WorkerCrashedError", "NodeDiedError", "ObjectLostError", "LocalRayletDiedError", "RaySystemError",
+             "OutOfMemoryError")
+    return tuple(getattr(ray.exceptions, n) for n in names if hasattr(ray.exceptions, n))
+
+
+class RayExecutor:
+    """Trials as Ray tasks; see the module docstring.
+
+    ``address``: None starts a local Ray (``num_cpus``: this process's cores by default);
+    ``auto`` or ``ray://head:10001`` connects to a running cluster. ``workers``: trials in
+    flight at once (default: what the cluster's resources hold). ``threads_per_trial``:
+    torch threads of each trial (default ``cpus_per_trial``).
+    """
+
+    def __init__(self, address: str | None = None, workers: int | None = None, cpus_per_trial: float = 1,
+                 gpus_per_trial: float = 0, threads_per_trial: int | None = None, max_retries: int = 2,
+                 num_cpus: int | None = None, ship_optbench: bool = True, keep_alive: bool = False):
+        self.ray = import_ray()
+        if cpus_per_trial <= 0 or gpus_per_trial < 0:
+            raise OptbenchError("--cpus-per-trial must be > 0 and --gpus-per-trial >= 0")
+        self.address, self.requested_workers = address, workers
+        self.cpus_per_trial, self.gpus_per_trial = cpus_per_trial, gpus_per_trial
+        self.threads = threads_per_trial or max(1, int(cpus_per_trial))
+        self.max_retries, self.num_cpus = max_retries, num_cpus
+        self.ship_optbench, self.keep_alive = ship_optbench, keep_alive
+        self.workers = workers or 1
+        self._tmp: Path | None = None
+        self._shipment: Shipment | None = None
+        self._owns_ray = False
+        self._saved_env: dict[str, str | None] = {}
+
+    # -- the session ------------------------------------------------------------------------------
+    @property
+    def local(self) -> bool:
+        """True when this executor started its own Ray on this machine."""
+        return self._owns_ray and self.address is None
+
+    def start(self) -> None:
+        """Get ready: the temporary folder, and ``workers`` when it can be known without Ray.
+
+        Ray itself starts (or is connected to) in :meth:`run`: the code shipped to the
+        workers is part of the job's runtime environment, which is set when connecting
+        (Ray accepts local folders only there), and depends on the plan."""
+        if self._tmp is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="optbench-ray-"))
+        if self.requested_workers is None and self.address is None and not self.ray.is_initialized():
+            self.workers = self._fits(self.num_cpus or available_cores(), None)
+
+    def connect(self, runtime_env: dict[str, Any] | None) -> None:
+        """Start a local Ray, or connect to ``address``, with ``runtime_env`` for the whole job."""
+        ray = self.ray
+        self.start()
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                  "logging_level": logging.WARNING, "runtime_env": runtime_env}
+        try:
+            if self.address is None:
+                # the workers' TMPDIR too (forkserver sockets, torch's caches): all of it goes with close()
+                self._set_env({"RAY_TMPDIR": str(self._tmp), "TMPDIR": str(self._tmp), "RAY_USAGE_STATS_ENABLED": "0"})
+                if "RAY_AUTH_MODE" not in os.environ and "RAY_AUTH_TOKEN" not in os.environ:
+                    import secrets  # a token for this session only, instead of one written to ~/.ray
+
+                    self._set_env({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)})
+                    _reload_auth()
+                ray.init(num_cpus=self.num_cpus or available_cores(), _temp_dir=str(self._tmp / "ray"), **kwargs)
+            else:
+                ray.init(address=self.address, **kwargs)
+        except Exception as exc:
+            self.close()
+            where = "start a local Ray" if self.address is None else f"connect to Ray at {self.address}"
+            raise OptbenchError(f"--executor ray: could not {where}: {type(exc).__name__}: "
+                                f"{_first_line(exc)}") from None
+        self._owns_ray = True
+        if self.requested_workers is None:
+            total = ray.cluster_resources()
+            self.workers = self._fits(total.get("CPU", 1), total.get("GPU", 0))
+
+    def _fits(self, cpus: float, gpus: float | None) -> int:
+        """Trials that ``cpus`` (and ``gpus``) hold at once with the requested resources (at least 1)."""
+        fits = int(cpus // self.cpus_per_trial)
+        if self.gpus_per_trial and gpus is not None:
+            fits = min(fits, int(gpus // self.gpus_per_trial))
+        return max(1, fits)
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if "RAY_AUTH_TOKEN" in self._saved_env:
+            _reload_auth()
+        self._saved_env.clear()
+
+    def close(self) -> None:
+        """Shut down the Ray this executor started (or disconnect) and delete its temporary folder."""
+        if self._owns_ray:
+            self.ray.shutdown()
+            self._owns_ray, self._shipment = False, None
+        self._restore_env()
+        if self._tmp is not None:
+            for _ in range(3):  # Ray's processes may still be closing their logs
+                shutil.rmtree(self._tmp, ignore_errors=True)
+                if not self._tmp.exists():
+                    break
+                time.sleep(0.5)
+            self._tmp = None
+
+    # -- running ----------------------------------------------------------------------------------
+    def worker_spec(self, spec: TrialSpec, shipment: Shipment | None) -> TrialSpec:
+        """The spec as a worker sees it: paths relative to the shipped working_dir, its device and threads."""
+        return dataclasses.replace(
+            spec, submission_path=shipment.submissions[spec.submission_path] if shipment else spec.submission_path,
+            checkpoint_dir=spec.checkpoint_dir if self.local else None,  # a remote worker cannot reach the folder
+            device="cuda" if self.gpus_per_trial else spec.device,
+            num_threads=spec.num_threads or self.threads)
+
+    def run(self, specs: Iterable[TrialSpec], on_finished: OnFinished, on_eval: OnEval | None = None,
+            on_start: Callable[[TrialSpec], None] | None = None,
+            on_retry: Callable[[Finished], None] | None = None) -> None:
+        """Run every spec as a Ray task, ``workers`` at a time; like :meth:`LocalExecutor.run`
+        (``on_eval`` is not called: eval rows come back with each trial's result). Ray is
+        started or connected to here, and shut down (or disconnected) at the end unless
+        ``keep_alive``."""
+        specs = list(specs)
+        self.start()
+        try:
+            shipment = self._ship(specs)
+            self._run(self.ray, specs, shipment, on_finished, on_start, on_retry)
+        finally:
+            if not self.keep_alive:
+                self.close()
+
+    def _ship(self, specs: list[TrialSpec]) -> Shipment | None:
+        """Stage the plan's code and connect with it; None when this process was already connected
+        to Ray by someone else (nothing can be shipped then: workers must see the driver's paths)."""
+        if self.ray.is_initialized() and not self._owns_ray:
+            return None
+        if self._shipment is None:
+            shipment = stage_code(specs, self._tmp / "code")
+            runtime_env: dict[str, Any] = {"working_dir": str(shipment.working_dir), "excludes": _EXCLUDE}
+            if self.ship_optbench:
+                runtime_env["py_modules"] = [str(Path(__file__).resolve().parents[1])]
+            self.connect(runtime_env)
+            self._shipment = shipment
+        missing = {s.submission_path for s in specs} - set(self._shipment.submissions)
+        if missing:  # keep_alive: a later run with other submissions than the job was started with
+            raise OptbenchError(f"this Ray session was started without the submission(s) {sorted(missing)}")
+        return self._shipment
+
+    def _run(self, ray: Any, specs: list[TrialSpec], shipment: Shipment | None, on_finished: OnFinished,
+             on_start: Callable[[TrialSpec], None] | None, on_retry: Callable[[Finished], None] | None) -> None:
+        task = ray.remote(_trial_task).options(num_cpus=self.cpus_per_trial, num_gpus=self.gpus_per_trial,
+                                               max_retries=0)
+        paths = shipment.python_paths if shipment else []
+        lost = _lost_errors(ray)
+        pending = [(spec, 1) for spec in specs]
+        running: dict[Any, tuple[TrialSpec, int, float]] = {}
+        try:
+            while pending or running:
+                while pending and len(running) < self.workers:
+                    spec, attempt = pending.pop(0)
+                    if on_start and attempt == 1:
+                        on_start(spec)
+                    ref = task.remote(self.worker_spec(spec, shipment), paths, self.threads)
+                    running[ref] = (spec, attempt, time.monotonic())
+                done, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+                for ref in done:
+                    spec, attempt, start = running.pop(ref)
+                    finished = self._collect(ray, ref, spec, start, lost)
+                    finished.attempts = attempt
+                    if finished.crashed and attempt <= self.max_retries:
+                        pending.insert(0, (spec, attempt + 1))
+                        if on_retry:
+                            on_retry(finished)
+                        continue
+                    if finished.crashed and attempt > 1:
+                        finished.result.error += f"; it died on all {attempt} attempts"
+                    on_finished(finished)
+        except KeyboardInterrupt:
+            for ref in running:
+                ray.cancel(ref, force=True)
+            done, _ = ray.wait(list(running), num_returns=len(running), timeout=2.0) if running else ([], [])
+            for ref in done:
+                spec, attempt, start = running[ref]
+                finished = self._collect(ray, ref, spec, start, lost)
+                if not finished.interrupted and not finished.crashed:
+                    on_finished(finished)
+            raise
+
+    def _collect(self, ray: Any, ref: Any, spec: TrialSpec, start: float, lost: tuple[type, ...]) -> Finished:
+        """The task's outcome as :class:`Finished` (for the driver's own spec)."""
+        try:
+            result, evals, crashed = ray.get(ref)
+            return Finished(spec, result, evals, crashed=crashed)
+        except ray.exceptions.TaskCancelledError:
+            return Finished(spec, TrialResult("failed", error="interrupted"), [], interrupted=True)
+        except lost as exc:
+            result = TrialResult("failed", error=f"Ray task lost ({type(exc).__name__}: {_first_line(exc)})")
+            result.total_time = time.monotonic() - start
+            return Finished(spec, result, [], crashed=True)
+        except Exception as exc:  # the task itself raised outside the trial: set-up on the worker
+            cause = getattr(exc, "cause", None) or exc
+            hint = ""
+            if isinstance(cause, ImportError) and "optbench" in str(cause):
+                hint = " (is optbench installed on the Ray workers? see docs/cluster.md)"
+            result = TrialResult("failed", error=f"Ray task failed: {type(cause).__name__}: {_first_line(cause)}{hint}")
+            result.total_time = time.monotonic() - start
+            return Finished(spec, result, [])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
