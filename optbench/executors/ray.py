@@ -47,8 +47,10 @@ import dataclasses
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -236,6 +238,8 @@ class RayExecutor:
         self.start()
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                   "logging_level": logging.WARNING, "runtime_env": runtime_env}
+        main_thread = threading.current_thread() is threading.main_thread()
+        sigterm = signal.getsignal(signal.SIGTERM) if main_thread else None
         try:
             if self.address is None:
                 # the workers' TMPDIR too (forkserver sockets, torch's caches): all of it goes with close()
@@ -253,6 +257,9 @@ class RayExecutor:
             where = "start a local Ray" if self.address is None else f"connect to Ray at {self.address}"
             raise OptbenchError(f"--executor ray: could not {where}: {type(exc).__name__}: "
                                 f"{_first_line(exc)}") from None
+        finally:
+            if sigterm is not None:  # ray.init makes SIGTERM exit at once; `optbench run` stops like Ctrl-C
+                signal.signal(signal.SIGTERM, sigterm)
         self._owns_ray = True
         if self.requested_workers is None:
             total = ray.cluster_resources()
@@ -369,11 +376,14 @@ class RayExecutor:
             for ref in running:
                 ray.cancel(ref, force=True)
             done, _ = ray.wait(list(running), num_returns=len(running), timeout=2.0) if running else ([], [])
-            for ref in done:
-                spec, attempt, start = running[ref]
-                finished = self._collect(ray, ref, spec, start, lost)
-                if not finished.interrupted and not finished.crashed:
-                    on_finished(finished)
+            for ref in done:  # only trials that really finished: a terminal's Ctrl-C reaches Ray's workers too
+                spec, attempt, _ = running[ref]
+                try:
+                    result, evals, crashed = ray.get(ref, timeout=1.0)
+                except Exception:
+                    continue
+                if not crashed:
+                    on_finished(Finished(spec, result, evals, attempts=attempt))
             raise
 
     def _collect(self, ray: Any, ref: Any, spec: TrialSpec, start: float, lost: tuple[type, ...]) -> Finished:
