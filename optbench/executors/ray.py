@@ -172,6 +172,14 @@ def stage_code(specs: list[TrialSpec], folder: Path) -> Shipment:
 # ------------------------------------------------------------------------------------ the driver
 
 
+def _short_tmp() -> str | None:
+    """$TMPDIR, or /tmp when $TMPDIR is too long for the Unix sockets of Ray's session (108 bytes)."""
+    tmp = tempfile.gettempdir()
+    if len(tmp) > 40 and os.access("/tmp", os.W_OK):
+        return "/tmp"
+    return None
+
+
 def _reload_auth() -> None:
     """Make an imported Ray read RAY_AUTH_MODE/RAY_AUTH_TOKEN again (Ray >= 2.5x caches them; older: no-op)."""
     try:
@@ -228,7 +236,7 @@ class RayExecutor:
         workers is part of the job's runtime environment, which is set when connecting
         (Ray accepts local folders only there), and depends on the plan."""
         if self._tmp is None:
-            self._tmp = Path(tempfile.mkdtemp(prefix="optbench-ray-"))
+            self._tmp = Path(tempfile.mkdtemp(prefix="optbench-ray-", dir=_short_tmp()))
         if self.requested_workers is None and self.address is None and not self.ray.is_initialized():
             self.workers = self._fits(self.num_cpus or available_cores(), None)
 
