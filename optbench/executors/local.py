@@ -48,7 +48,9 @@ from optbench.spec import TrialResult, TrialSpec
 #: How often (seconds) a watching thread checks its child for messages, death or a hang.
 _POLL = 0.05
 #: Modules the forkserver imports once, so that no trial pays for them.
-_PRELOAD = ["__main__", "torch", "torch._dynamo", "optbench.trial", "optbench.workloads.builtin"]
+# "optbench.cli": on Python 3.11 the "__main__" preload is a no-op, so each child would otherwise
+# re-import the console script (typer, rich: ~0.1 s a trial).
+_PRELOAD = ["__main__", "torch", "torch._dynamo", "optbench.trial", "optbench.workloads.builtin", "optbench.cli"]
 
 
 @dataclass
