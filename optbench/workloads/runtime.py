@@ -67,6 +67,10 @@ class Workload:
     def evaluate(self, model: torch.nn.Module, batch_size: int = 2048) -> dict[str, float]:
         """Every metric on every split, as ``<split>/<metric>``; the model is left in train mode.
 
+        A metric returns per-example values (averaged over the split), or a pair
+        ``(values, weights)``, averaged as Σ values·weights / Σ weights (NaN when no
+        weight is positive): the loss over one group of classes, for instance.
+
         When the dataset declares the optimum ``f_star`` (and the objective at the
         initial point, ``f_init``) this adds ``train/objective`` and the relative
         suboptimality ``train/suboptimality = (f - f*) / (f_init - f*)``.
@@ -76,16 +80,22 @@ class Workload:
         results: dict[str, float] = {}
         for split in self.data.splits:
             sums = dict.fromkeys(["loss", *self.metric_fns], 0.0)
+            weights: dict[str, float] = {}  # metrics that return (values, weights): weighted means
             count = 0
             for inputs, targets in self.data.eval_batches(split, batch_size):
                 outputs = model(inputs)
                 losses = self.elementwise_loss(outputs, targets)
                 sums["loss"] += float(losses.sum())
                 for name, fn in self.metric_fns.items():
-                    sums[name] += float(fn(outputs, targets).float().sum())
+                    values = fn(outputs, targets)
+                    if isinstance(values, tuple):  # e.g. the loss over one group of classes only
+                        values, weight = values[0].float() * values[1].float(), values[1]
+                        weights[name] = weights.get(name, 0.0) + float(weight.float().sum())
+                    sums[name] += float(values.float().sum())
                 count += losses.numel()
             for name, total in sums.items():
-                results[f"{split}/{name}"] = total / max(count, 1)
+                denominator = weights.get(name, max(count, 1))
+                results[f"{split}/{name}"] = total / denominator if denominator > 0 else math.nan
         meta = self.data.metadata
         if "f_star" in meta and "train/loss" in results:
             objective = results["train/loss"] + float(self.regularizer(model))
