@@ -1,10 +1,26 @@
 """Convex finite-sum problems from the SGD lecture, with their exact optimum.
 
-``logreg``: f(x) = μ/2‖x‖² + 1/m Σ log(1 + exp(−yᵢ⟨aᵢ, x⟩)). Features have
-column scales spread log-uniformly from 1 to ``min_scale`` so that the problem is
-ill-conditioned (κ ≈ 1e3 for the defaults) and optimizers separate; an isotropic
-design is solved by plain SGD in a few dozen steps. f* comes from Newton's method
-in float64 to ‖∇f‖ < 1e-10 and is cached on disk.
+``synthetic_logreg`` (workload ``logreg``): f(x) = μ/2‖x‖² + 1/m Σ log(1 + exp(−yᵢ⟨aᵢ, x⟩)).
+Features have column scales spread log-uniformly from 1 to ``min_scale`` so that the
+problem is ill-conditioned (κ ≈ 1e3 for the defaults) and optimizers separate; an
+isotropic design is solved by plain SGD in a few dozen steps. f* comes from Newton's
+method in float64 to ‖∇f‖ < 1e-10 and is cached on disk.
+
+``synthetic_lls`` (workload ``lls``): f(x) = 1/(2m) ‖Ax − b‖² with b = A x_true + noise.
+The rows of A have covariance Q diag(λ) Qᵀ with λ log-spaced from 1 to 1/κ and Q a
+random rotation, so the ill-conditioning is *not* aligned with the coordinate axes and
+a diagonal preconditioner (Adam) cannot simply undo it. x* solves the normal equations
+in float64 (``numpy.linalg.lstsq``).
+
+Both record, in the dataset's ``metadata``, what the lecture's SGD bounds need:
+
+* ``f_star``, ``f_init`` (f at x₀ = 0, where the zero-initialised linear model starts);
+* ``L``: smoothness of f (λ_max of the Hessian bound), ``mu``: strong convexity (the l2
+  term for logreg, λ_min(AᵀA/m) for lls), and ``L_max``: the largest per-example
+  smoothness, which bounds the stable constant step of single-sample SGD;
+* ``sigma2``: 1/m Σᵢ ‖∇fᵢ(x*)‖², the variance of a single-example stochastic gradient at
+  the optimum (its mean is ∇f(x*) = 0); a mini-batch of B examples drawn with
+  replacement has variance sigma2 / B.
 """
 
 from __future__ import annotations
@@ -49,6 +65,12 @@ def solve_logistic(A: np.ndarray, y: np.ndarray, mu: float, tol: float = 1e-10, 
     return x, float(value), float(np.linalg.norm(grad)), float(smooth), float(eig.min())
 
 
+def logistic_example_grads(A: np.ndarray, y: np.ndarray, mu: float, x: np.ndarray) -> np.ndarray:
+    """∇fᵢ(x) for every example i (rows), fᵢ(x) = log(1 + exp(−yᵢ⟨aᵢ, x⟩)) + μ/2‖x‖²."""
+    s = 0.5 * (1.0 - np.tanh(0.5 * y * (A @ x)))
+    return -(y * s)[:, None] * A + mu * x[None, :]
+
+
 @register_dataset("synthetic_logreg")
 def synthetic_logreg(
     num_samples: int = 10000,
@@ -67,14 +89,16 @@ def synthetic_logreg(
         y = np.sign(A @ x_true + label_noise * rng.standard_normal(len(A)) * np.abs(A @ x_true).mean())
         y[y == 0] = 1.0
         A_train, y_train = A[:num_samples], y[:num_samples]
-        _, f_star, grad_norm, smooth, strong = solve_logistic(A_train, y_train, mu)
+        x_star, f_star, grad_norm, smooth, strong = solve_logistic(A_train, y_train, mu)
+        grads = logistic_example_grads(A_train, y_train, mu, x_star)
         return {
             "A": torch.tensor(A, dtype=torch.float32), "y": torch.tensor(y, dtype=torch.float32),
             "f_star": f_star, "grad_norm": grad_norm, "L": smooth, "mu_at_opt": strong,
+            "L_max": float((A_train**2).sum(1).max() / 4 + mu), "sigma2": float((grads**2).sum(1).mean()),
         }
 
     key = dict(num_samples=num_samples, num_validation=num_validation, dim=dim, mu=mu, min_scale=min_scale,
-               label_noise=label_noise, seed=seed, solver="newton-1e-10", generator=2)
+               label_noise=label_noise, seed=seed, solver="newton-1e-10", generator=3)
     built = cached("logreg", key, build)
     A, y = built["A"], built["y"]
     return TensorData(
@@ -82,6 +106,54 @@ def synthetic_logreg(
         info={"input_dim": dim, "num_outputs": 1},
         metadata={
             "f_star": built["f_star"], "f_init": float(np.log(2.0)), "grad_norm_at_f_star": built["grad_norm"],
-            "L": built["L"], "mu": mu, "mu_at_optimum": built["mu_at_opt"], "l2": mu,
+            "L": built["L"], "mu": mu, "mu_at_optimum": built["mu_at_opt"], "L_max": built["L_max"],
+            "sigma2": built["sigma2"], "l2": mu, "problem": "logistic",
+        },
+    )
+
+
+@register_dataset("synthetic_lls")
+def synthetic_lls(
+    num_samples: int = 10000,
+    num_validation: int = 2000,
+    dim: int = 50,
+    condition_number: float = 1e3,
+    noise: float = 0.1,
+    rotate: bool = True,
+    seed: int = 0,
+) -> TensorData:
+    """Ill-conditioned least squares with a known optimum (see the module docstring)."""
+
+    def build() -> dict:
+        rng = np.random.default_rng(seed)
+        eig = np.logspace(0, -np.log10(condition_number), dim)
+        Q = np.linalg.qr(rng.standard_normal((dim, dim)))[0] if rotate else np.eye(dim)
+        A = (rng.standard_normal((num_samples + num_validation, dim)) * np.sqrt(eig)) @ Q.T
+        x_true = rng.standard_normal(dim)
+        b = A @ x_true + noise * rng.standard_normal(len(A))
+        A_train, b_train = A[:num_samples], b[:num_samples]
+        x_star = np.linalg.lstsq(A_train, b_train, rcond=None)[0]
+        residual = A_train @ x_star - b_train
+        hess_eig = np.linalg.eigvalsh(A_train.T @ A_train / num_samples)
+        grads = residual[:, None] * A_train  # ∇fᵢ(x*) = aᵢ(⟨aᵢ, x*⟩ − bᵢ)
+        return {
+            "A": torch.tensor(A, dtype=torch.float32), "b": torch.tensor(b, dtype=torch.float32),
+            "f_star": float(0.5 * (residual**2).mean()), "f_init": float(0.5 * (b_train**2).mean()),
+            "grad_norm": float(np.linalg.norm(A_train.T @ residual / num_samples)),
+            "L": float(hess_eig.max()), "mu": float(hess_eig.min()),
+            "L_max": float((A_train**2).sum(1).max()), "sigma2": float((grads**2).sum(1).mean()),
+        }
+
+    key = dict(num_samples=num_samples, num_validation=num_validation, dim=dim, condition_number=condition_number,
+               noise=noise, rotate=rotate, seed=seed, solver="lstsq", generator=1)
+    built = cached("lls", key, build)
+    A, b = built["A"], built["b"]
+    return TensorData(
+        {"train": (A[:num_samples], b[:num_samples]), "validation": (A[num_samples:], b[num_samples:])},
+        info={"input_dim": dim, "num_outputs": 1},
+        metadata={
+            "f_star": built["f_star"], "f_init": built["f_init"], "grad_norm_at_f_star": built["grad_norm"],
+            "L": built["L"], "mu": built["mu"], "L_max": built["L_max"], "sigma2": built["sigma2"],
+            "condition_number": built["L"] / built["mu"], "l2": 0.0, "problem": "least_squares",
         },
     )
