@@ -503,6 +503,123 @@ def plot(
     console.print(f"{len(paths)} files written to {out or results / 'plots'}")
 
 
+@app.command("calibrate")
+def calibrate_cmd(
+    workload: str = typer.Argument(..., help="A workload name or YAML path."),
+    submissions: str = typer.Option("nadamw,adamw,sgd_nesterov", help="Target-setting baselines to tune."),
+    trials: int = typer.Option(20, min=1, help="Quasi-random search points per submission."),
+    seeds: int = typer.Option(3, min=1, help="Re-runs of the best configuration (the target is their median)."),
+    max_steps: int | None = typer.Option(None, min=1, help="Steps per trial, which is also the step_hint the "
+                                         "baselines' schedules see and the one proposed (default: the workload's)."),
+    budget_seconds: float | None = typer.Option(None, help="Safety cap on each trial's submission time "
+                                                "(default: 5 x the workload's budget)."),
+    budget_factor: float = typer.Option(2.5, help="Budget = this x the median time the best configuration "
+                                        "needs to reach the target."),
+    target: float | None = typer.Option(None, help="Fix the target instead of taking the best value reached."),
+    workers: int = typer.Option(1, min=1, help="Search trials run at once (the seed re-runs that time the "
+                                "budget always run alone)."),
+    threads: int = typer.Option(1, min=1, help="torch threads per trial. 1 by default: the mini workloads gain "
+                                "nothing from a second thread, and on a shared machine a second spinning "
+                                "thread can cost 10-50x."),
+    seed: int = typer.Option(0, help="Base seed of the search points and trial seeds."),
+    write: bool = typer.Option(False, "--write", help="Write target, budget and notes into the workload YAML."),
+    out: Path | None = typer.Option(None, help="Save every calibration run and the proposal as JSON here."),
+    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
+    submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
+) -> None:
+    """Propose a workload's target and budget from tuned baselines, the AlgoPerf way (see optbench/calibrate.py)."""
+    import dataclasses
+    import json
+    import shlex
+
+    from optbench import calibrate as cal
+    from optbench import submissions as subs
+    from optbench.executors.local import LocalExecutor
+    from optbench.workloads import find_workload
+
+    spec = find_workload(workload, workloads_dir)
+    found = [subs.find_submission(s, submissions_dir) for s in _split(submissions)]
+    if not found:
+        raise OptbenchError("--submissions: name at least one submission")
+    horizon = max_steps or spec.budget.step_hint
+    console.print(f"[bold]optbench calibrate {spec.name}[/]: {len(found)} x {trials} trials of {horizon} steps, "
+                  f"then {seeds} seed(s) of the best; target {spec.target.metric} ({spec.target.mode})")
+
+    def show(phase: str, run) -> None:
+        hp = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in run.hparams.items())
+        best = "–" if run.best is None else f"{run.best:.5g} @ step {run.best_step}"
+        console.print(f"  {phase} {run.submission}: best {best} ({run.steps} steps, {run.submission_time:.1f} s"
+                      f"{', ' + run.status if run.status in ('diverged', 'failed', 'timeout') else ''}) {hp}",
+                      highlight=False, soft_wrap=True)
+
+    search_executor = LocalExecutor(workers=workers, threads_per_worker=threads)
+    proposal = cal.calibrate(spec, found, trials=trials, seeds=seeds, max_steps=max_steps,
+                             budget_seconds=budget_seconds, budget_factor=budget_factor, target=target,
+                             base_seed=seed, executor=search_executor, on_run=show,
+                             seed_executor=LocalExecutor(workers=1, threads_per_worker=threads))
+    op = "<=" if spec.target.mode == "min" else ">="
+    console.print(f"[bold]best[/]: {proposal.best.submission} {proposal.best.hparams}", highlight=False,
+                  soft_wrap=True)
+    console.print(f"  seeds' best values {[float(f'{v:.4g}') for v in (r.best for r in proposal.seed_runs) if v is not None]}; "
+                  f"steps to target {proposal.steps}; seconds {[None if t is None else round(t, 2) for t in proposal.times]}",
+                  soft_wrap=True)
+    console.print(f"[bold green]proposal[/]: target {spec.target.metric} {op} {proposal.target:g} "
+                  f"(now {spec.target.value:g}); budget {proposal.budget_seconds:g} s (now {spec.budget.seconds:g}); "
+                  f"step_hint {proposal.step_hint} (now {spec.budget.step_hint})", soft_wrap=True)
+    console.print(f"  rule: {proposal.rule}", highlight=False, soft_wrap=True)
+    command = "optbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        record = {"command": command, "proposal": proposal.notes(command, _today()),
+                  "runs": [dataclasses.asdict(r) for r in proposal.search + proposal.seed_runs]}
+        out.write_text(json.dumps(record, indent=1, default=str))
+        console.print(f"  runs and proposal saved to {out}")
+    if write:
+        if not spec.path or not Path(spec.path).is_file():
+            raise OptbenchError(f"--write: workload {spec.name} has no YAML file to write into")
+        bumped = cal.write_calibration(Path(spec.path), proposal, command, _today())
+        console.print(f"  written into {spec.path}" + (" (version bumped)" if bumped else ""))
+
+
+def _today() -> str:
+    from datetime import date
+
+    return date.today().isoformat()
+
+
+@app.command("theory")
+def theory_cmd(
+    workload: str = typer.Argument(..., help="A convex workload whose dataset records L, mu, sigma2, f*: "
+                                   "logreg or lls."),
+    out: Path = typer.Option(Path("results/theory"), help="Folder for theory_<workload>.png/.svg/.csv."),
+    steps: int = typer.Option(20000, min=1, help="SGD steps per run."),
+    batch_size: int | None = typer.Option(None, min=1, help="Examples per step (default: the workload's)."),
+    alpha: float | None = typer.Option(None, help="Constant step (default 1/(2 L_B), L_B the mini-batch's "
+                                       "expected smoothness)."),
+    runs: int = typer.Option(3, min=1, help="Independent runs averaged into E[f(x_k)] - f*."),
+    seed: int = typer.Option(0, help="Seed of the first run."),
+    cap: bool = typer.Option(True, help="Cap the decreasing step at the constant alpha (--no-cap: the literal "
+                             "rule, which starts at 1/(2 mu) and diverges on lls)."),
+    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
+) -> None:
+    """Plain SGD beside the SGD lecture's bounds (constant and decreasing step), log scale, PNG + SVG."""
+    from optbench.theory import theory
+    from optbench.workloads import find_workload
+
+    result = theory(find_workload(workload, workloads_dir), out, steps=steps, batch=batch_size, alpha=alpha,
+                    runs=runs, seed=seed, cap=cap)
+    info = result.info
+    console.print(f"[bold]{result.workload}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
+                  f"sigma2 = {info['sigma2']:.4g} (per example; /B = {result.sigma2_batch:.4g}), B = {result.batch}, "
+                  f"alpha = {result.alpha:.4g}", highlight=False)
+    last = -1
+    console.print(f"  constant step after {result.steps[last]} steps: measured {result.constant_measured[last]:.3g}, "
+                  f"bound {result.constant_bound[last]:.3g}; decreasing: measured "
+                  f"{result.decreasing_measured[last]:.3g}, bound {result.decreasing_bound[last]:.3g}", highlight=False)
+    for path in result.files:
+        console.print(f"  wrote {path}")
+
+
 def main() -> None:
     """Console-script entry point: one line and exit code 2 for bad input, never a traceback."""
     try:
