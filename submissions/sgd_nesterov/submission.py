@@ -7,7 +7,7 @@ from optbench.submissions import warmup_schedule
 DEFAULT_HPARAMS = {
     "learning_rate": 0.1,
     "one_minus_beta1": 0.1,
-    "weight_decay": 1e-4,
+    "weight_decay": 1e-5,
     "warmup_fraction": 0.05,
     "schedule": "linear",
     "end_lr_factor": 0.01,
