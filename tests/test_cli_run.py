@@ -40,7 +40,7 @@ def test_external_tuning_draws_search_points_and_studies(tmp_path, tiny_workload
     assert len(trials) == 4 and set(trials.ruleset) == {"external"}
     rates = [h["learning_rate"] for h in trials.hparams]
     assert len(set(rates)) == 4  # each study draws its own points
-    assert all(3e-4 <= r <= 3e-2 for r in rates)
+    assert all(1e-4 <= r <= 1e-1 for r in rates)  # submissions/adamw/search_space.yaml
 
 
 def test_a_hung_trial_is_killed_and_recorded_as_timeout(planted_submissions):
