@@ -1,0 +1,71 @@
+"""The baselines in submissions/: each loads, its search space samples, and it trains."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from optbench import submissions as subs
+from optbench import tuning
+from optbench.spec import Budget, EvalPolicy, TrialSpec
+from optbench.trial import run_trial
+from optbench.workloads import find_workload
+
+ALL = ["adamw", "nadamw", "sgd_nesterov", "heavy_ball", "schedule_free_adamw", "lion"]
+NEW = ["heavy_ball", "schedule_free_adamw", "lion"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_baseline_folder_is_complete(name):
+    sub = subs.find_submission(name).load()
+    readme = (sub.path / "README.md").read_text()
+    assert len(readme.split()) > 60 and "efault" in readme  # says where the defaults come from
+    space = tuning.load_search_space(sub.search_space_path)
+    points = tuning.sample_points(space, 4, 0, source=str(sub.search_space_path))
+    assert len(points) == 4
+    assert set(space.names) <= set(sub.defaults), "every searched hyperparameter has a self-tuning default"
+
+
+def test_lion_is_a_yaml_only_submission_naming_a_class():
+    sub = subs.find_submission("lion")
+    assert sub.form == "yaml" and sub.config["optimizer"] == "lion_pytorch.Lion"
+    assert not (sub.path / "submission.py").exists()
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_new_baseline_trains_with_its_defaults(name):
+    wl = find_workload("digits_mlp")
+    wl = dataclasses.replace(wl, budget=Budget(30, 100, max_steps=60), eval=EvalPolicy(every_steps=10))
+    sub = subs.find_submission(name)
+    outcome = run_trial(TrialSpec(wl, name, str(sub.path), {}, seed=0, num_threads=1, stop_at_target=False))
+    result = outcome.result
+    assert result.status == "budget_exhausted" and result.steps == 60, result.error or result.traceback
+    # evals every 10 steps: schedule-free switched to eval weights and back without complaint
+    assert result.num_evals >= 6
+    assert outcome.evals[-1]["train/loss"] < 0.95 * outcome.evals[0]["train/loss"]
+
+
+def test_schedule_free_evaluates_the_averaged_weights():
+    """prepare_for_eval swaps in x (the average); the next update swaps y back."""
+    import torch
+
+    sub = subs.find_submission("schedule_free_adamw").load()
+    model = torch.nn.Linear(3, 1)
+    from optbench.spec import Context
+
+    ctx = Context("w", 100, 10.0, 4, "cpu", 0)
+    hparams = sub.resolve_hparams({})
+    state = sub.init(model, hparams, ctx)
+    batch = (torch.randn(4, 3), torch.randn(4))
+
+    def loss_fn(m, b):
+        return (m(b[0]).squeeze(1) - b[1]).pow(2).mean()
+
+    for _ in range(5):
+        state = sub.update(model, batch, loss_fn, state, hparams, ctx)
+    train_weights = model.weight.detach().clone()
+    state = sub.prepare_for_eval(model, state, hparams, ctx)
+    assert not torch.equal(model.weight, train_weights)
+    state = sub.update(model, batch, loss_fn, state, hparams, ctx)  # switches back, then steps
+    assert state["optimizer"].param_groups[0]["train_mode"]
