@@ -46,7 +46,7 @@ def test_the_report_has_every_section(results, tmp_path):
     assert base64.b64decode(images[1].split(",", 1)[1]).lstrip().startswith(b"<?xml")
     assert not re.search(r'(src|href)="(https?:)?//', html) and "<script" not in html
     # per workload: target, budget, step hint, hash
-    assert "validation/accuracy ≥ 0.96" in html and f"hash <code>{dataclasses.replace(WL, name='wl_a').hash}" in html
+    assert f"validation/accuracy ≥ {WL.target.value:g}" in html and f"hash <code>{dataclasses.replace(WL, name='wl_a').hash}" in html
     # trials: hyperparameters, status, times to target, the error (escaped) with its traceback
     trials = html.split('<section id="trials">')[1].split("</section>")[0]
     assert trials.count("<tr><td>") == 9
