@@ -67,6 +67,21 @@ OnEval = Callable[[TrialSpec, dict], None]
 OnFinished = Callable[[Finished], None]
 
 
+def settle(finished: Finished, attempt: int, retries: int, requeue: Callable[[TrialSpec, int], None],
+           on_finished: OnFinished, on_retry: OnFinished | None = None) -> None:
+    """A trial came back: run it again if its worker died (at most ``retries`` more times), or
+    hand it to ``on_finished``. Shared by every executor so retries mean the same everywhere."""
+    finished.attempts = attempt
+    if finished.crashed and attempt <= retries:
+        requeue(finished.spec, attempt + 1)
+        if on_retry:
+            on_retry(finished)
+        return
+    if finished.crashed and attempt > 1:
+        finished.result.error += f"; it died on all {attempt} attempts"
+    on_finished(finished)
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
     """Linux: SIGKILL this process when its parent (the forkserver) exits."""
     import ctypes
@@ -247,16 +262,9 @@ class LocalExecutor:
                     for future in done:
                         slot, attempt = running.pop(future)
                         free_slots.append(slot)
-                        finished = future.result()
-                        finished.attempts = attempt
-                        if finished.crashed and attempt <= self.retries:
-                            pending.insert(0, (finished.spec, attempt + 1))
-                            if on_retry:
-                                on_retry(finished)
-                            continue
-                        if finished.crashed and attempt > 1:
-                            finished.result.error += f"; it died on all {attempt} attempts"
-                        on_finished(finished)
+                        settle(future.result(), attempt, self.retries,
+                               lambda spec, next_attempt: pending.insert(0, (spec, next_attempt)),
+                               on_finished, on_retry)
             except KeyboardInterrupt:
                 self.stop_event.set()
                 for future in list(running):

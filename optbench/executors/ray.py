@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from optbench.errors import OptbenchError
-from optbench.executors.local import Finished, OnEval, OnFinished, available_cores
+from optbench.executors.local import Finished, OnEval, OnFinished, available_cores, settle
 from optbench.spec import TrialResult, TrialSpec
 
 INSTALL_HINT = "--executor ray needs Ray, which is not installed here: pip install 'optbench[ray]'"
@@ -370,16 +370,9 @@ class RayExecutor:
                 done, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
                 for ref in done:
                     spec, attempt, start = running.pop(ref)
-                    finished = self._collect(ray, ref, spec, start, lost)
-                    finished.attempts = attempt
-                    if finished.crashed and attempt <= self.max_retries:
-                        pending.insert(0, (spec, attempt + 1))
-                        if on_retry:
-                            on_retry(finished)
-                        continue
-                    if finished.crashed and attempt > 1:
-                        finished.result.error += f"; it died on all {attempt} attempts"
-                    on_finished(finished)
+                    settle(self._collect(ray, ref, spec, start, lost), attempt, self.max_retries,
+                           lambda spec, next_attempt: pending.insert(0, (spec, next_attempt)),
+                           on_finished, on_retry)
         except KeyboardInterrupt:
             for ref in running:
                 ray.cancel(ref, force=True)
