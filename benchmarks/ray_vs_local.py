@@ -35,22 +35,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from trials_per_minute import make_plan  # noqa: E402  (the same plan as the workers benchmark)
 
 GOAL = 0.9
-
-
-def make_plan(suite: str, submission: str, trials: int, budget_scale: float) -> tuple[list, dict]:
-    from optbench.plan import plan_from_config
-    from optbench.spec import Budget
-    from optbench.submissions import find_submission
-    from optbench.workloads import resolve_workloads
-
-    workloads = [dataclasses.replace(w, budget=Budget(w.budget.seconds * budget_scale, w.budget.step_hint,
-                                                      w.budget.max_steps))
-                 for w in resolve_workloads([], suite)]
-    config = {"ruleset": "external", "studies": 1, "trials": trials, "budget_multiplier": 1.0, "hparams": None,
-              "seed": 0, "same_points_per_study": False, "device": "cpu", "stop_at_target": True, "data_dir": None}
-    return plan_from_config(workloads, [find_submission(submission)], config), config
 
 
 def throwaway(submission: str, n: int) -> list:

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 GOAL = 1.8
 
 
-def make_plan(suite: str, submission: str, trials: int, budget_scale: float) -> list:
+def make_plan(suite: str, submission: str, trials: int, budget_scale: float) -> tuple[list, dict]:
     from optbench.plan import plan_from_config
     from optbench.spec import Budget
     from optbench.submissions import find_submission
