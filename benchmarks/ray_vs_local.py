@@ -2,7 +2,7 @@
 
 The plan: a suite (default: ``default`` = logreg, digits_mlp, mnist1d_cnn), one submission under
 external tuning, ``--trials`` search points per workload, 1 study; every arm runs the whole plan
-into a fresh results folder through :func:`optbench.run.run_experiment`, as `optbench run` does.
+into a fresh results folder through :func:`optbench.experiment.run_experiment`, as `optbench run` does.
 Rounds alternate the order of the arms. Threads: the local executor's default (cores / workers:
 2 workers on 2 cores get 1 thread each); Ray trials reserve 1 CPU each and use 1 thread.
 
@@ -54,10 +54,10 @@ def throwaway(submission: str, n: int) -> list:
 
 
 def run_plan(executor, plan_args: tuple, root: Path) -> dict:
-    from optbench.run import run_experiment, start_experiment
+    from optbench.experiment import run_experiment, start_experiment
 
     specs, config = make_plan(*plan_args)
-    start_experiment(root, specs, {**config, "workers": executor.workers})
+    start_experiment(root, specs, dataclasses.replace(config, workers=executor.workers))
     start = time.perf_counter()
     finished = run_experiment(root, specs, executor)
     wall = time.perf_counter() - start

@@ -4,7 +4,7 @@ The plan: the ``default`` suite (logreg, digits_mlp, mnist1d_cnn), one submissio
 external tuning, ``--trials`` search points each (1 study). Each round runs the whole plan
 once with ``--workers 1`` and once with ``--workers 2`` (alternating which goes first),
 each into a fresh results folder, through the same code as ``optbench run``
-(:func:`optbench.run.run_experiment` with a :class:`LocalExecutor`). Threads are the
+(:func:`optbench.experiment.run_experiment` with a :class:`LocalExecutor`). Threads are the
 executor's default (cores / workers) unless ``--threads`` is given. The forkserver is
 warmed up by one throw-away trial first, so its one-time start (importing torch) is not
 charged to whichever arm runs first.
@@ -38,27 +38,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 GOAL = 1.8
 
 
-def make_plan(suite: str, submission: str, trials: int, budget_scale: float) -> tuple[list, dict]:
+def make_plan(suite: str, submission: str, trials: int, budget_scale: float) -> tuple[list, object]:
     from optbench.plan import plan_from_config
-    from optbench.spec import Budget
+    from optbench.spec import Budget, RunConfig
     from optbench.submissions import find_submission
     from optbench.workloads import resolve_workloads
 
     workloads = [dataclasses.replace(w, budget=Budget(w.budget.seconds * budget_scale, w.budget.step_hint,
                                                       w.budget.max_steps))
                  for w in resolve_workloads([], suite)]
-    config = {"ruleset": "external", "studies": 1, "trials": trials, "budget_multiplier": 1.0, "hparams": None,
-              "seed": 0, "same_points_per_study": False, "device": "cpu", "stop_at_target": True, "data_dir": None}
+    config = RunConfig(workloads=tuple(w.name for w in workloads), submissions=(submission,), ruleset="external",
+                       trials=trials)
     return plan_from_config(workloads, [find_submission(submission)], config), config
 
 
 def run_arm(workers: int, threads: int | None, plan_args: tuple, base: Path, label: str) -> dict:
     from optbench.executors.local import LocalExecutor
-    from optbench.run import run_experiment, start_experiment
+    from optbench.experiment import run_experiment, start_experiment
 
     specs, config = make_plan(*plan_args)
     root = base / label
-    start_experiment(root, specs, {**config, "workers": workers})
+    start_experiment(root, specs, dataclasses.replace(config, workers=workers))
     executor = LocalExecutor(workers=workers, threads_per_worker=threads)
     start = time.perf_counter()
     finished = run_experiment(root, specs, executor)

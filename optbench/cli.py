@@ -16,6 +16,7 @@ from rich.console import Console
 
 from optbench import __version__
 from optbench.errors import OptbenchError
+from optbench.spec import RunConfig
 
 app = typer.Typer(
     name="optbench",
@@ -104,49 +105,46 @@ def run(
                                         "(DDP: gloo on CPU, NCCL on CUDA; the batch size must divide by N)."),
 ) -> None:
     """Run submissions on workloads and record every eval in a results folder."""
-    from optbench import submissions as subs
-    from optbench import tuning
+    from optbench import experiment, tuning
     from optbench.plan import plan_from_config
+    from optbench.submissions import find_submission
     from optbench.workloads import resolve_workloads
 
-    cluster = {"executor": executor, "ray_address": ray_address, "cpus_per_trial": cpus_per_trial,
-               "gpus_per_trial": gpus_per_trial}
+    execution = {"workers": workers, "threads": threads, "checkpoint": checkpoint, "executor": executor,
+                 "ray_address": ray_address, "cpus_per_trial": cpus_per_trial, "gpus_per_trial": gpus_per_trial}
     if resume is not None:
-        _resume(typer_ctx, resume, force, workers, threads, checkpoint, cluster)
+        extra = [p.opts[0] for p in typer_ctx.command.params
+                 if p.name not in (*RunConfig.EXECUTION_FIELDS, "resume", "force", "typer_ctx") and _given(typer_ctx, p.name)]
+        if extra:
+            raise OptbenchError(f"--resume takes the plan from {resume}/experiment.json; drop {', '.join(extra)} "
+                                "(only --workers, --threads, --checkpoint, --force and the --executor options go "
+                                "with it)")
+        specs, config, resumed = experiment.resume(resume, force, {k: v for k, v in execution.items()
+                                                                  if _given(typer_ctx, k)})
+        for note in resumed.notes:
+            err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+        for change in resumed.changes:
+            err_console.print(f"[yellow]warning:[/] --force: {change}", highlight=False, soft_wrap=True)
+        _execute(resume, specs, config, resumed=True)
         return
-    if executor == "ray" and not _given(typer_ctx, "workers"):
-        workers = None  # as many trials at once as the cluster holds
     if force:
         raise OptbenchError("--force only means something with --resume")
+    if executor == "ray" and not _given(typer_ctx, "workers"):
+        execution["workers"] = None  # as many trials at once as the cluster holds
     names = _split(workloads)
-    specs_w = resolve_workloads(names, suite or (None if names else "default"), workloads_dir)
-    found = [subs.find_submission(s, submissions_dir) for s in _split(submissions)]
-    if not found:
+    found = resolve_workloads(names, suite or (None if names else "default"), workloads_dir)
+    subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
+    if not subs:
         raise OptbenchError("--submissions: name at least one submission")
-    override = tuning.parse_hparams_override(hparams) if hparams else None
-    if override is not None or ruleset == "self":
-        trials_wanted = 1 if override is not None else trials
-    else:
-        trials_wanted = trials or (None if preset else 5)
-    rules = tuning.resolve_ruleset(preset, ruleset, trials=trials_wanted, studies=studies or (None if preset else 1))
-    if amp not in (None, "bf16"):
-        raise OptbenchError(f"--amp {amp}: only bf16 is supported")
-    gpu = {"compile": compile_model, "amp": amp, "tf32": tf32, "cudnn_benchmark": cudnn_benchmark}
-    config = {"suite": suite, "workloads": [w.name for w in specs_w], "submissions": [s.name for s in found],
-              "ruleset": ruleset, "preset": rules.preset, "studies": rules.studies, "trials": rules.trials,
-              "budget_multiplier": rules.budget_multiplier, "hparams": override, "device": device,
-              "workers": workers, "threads": threads, "seed": seed, "stop_at_target": not keep_going,
-              "same_points_per_study": same_points_per_study,
-              "data_dir": str(data_dir.resolve()) if data_dir else None, "checkpoint": checkpoint, **gpu,
-              "nproc_per_trial": nproc_per_trial, **cluster}
-    plan = plan_from_config(specs_w, found, config)  # the GPU flags (trial.accelerate) too
-    root = results / (name or _default_name())
-    _execute(root, plan, config, workers, device, checkpoint, threads)
-
-
-#: What may change on --resume: how the plan runs, not what it is.
-_RESUME_OPTIONS = {"resume", "force", "workers", "threads", "checkpoint", "typer_ctx", "executor", "ray_address",
-                   "cpus_per_trial", "gpus_per_trial"}
+    config = experiment.configure(
+        workloads=[w.name for w in found], submissions=[s.name for s in subs], suite=suite, ruleset=ruleset,
+        preset=preset, studies=studies, trials=trials,
+        hparams=tuning.parse_hparams_override(hparams) if hparams else None, device=device, seed=seed,
+        stop_at_target=not keep_going, same_points_per_study=same_points_per_study,
+        data_dir=str(data_dir.resolve()) if data_dir else None, compile=compile_model, amp=amp, tf32=tf32,
+        cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, **execution)
+    plan = plan_from_config(found, subs, config)
+    _execute(results / (name or experiment.default_experiment_name()), plan, config)
 
 
 def _given(typer_ctx: typer.Context, option: str) -> bool:
@@ -154,95 +152,27 @@ def _given(typer_ctx: typer.Context, option: str) -> bool:
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
-def _resume(typer_ctx: typer.Context, root: Path, force: bool, workers: int, threads: int | None,
-            checkpoint: bool, cluster: dict) -> None:
-    from optbench.plan import resume_plan
-    from optbench.run import note_resume
+def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -> None:
+    from optbench import experiment, store
+    from optbench.executors import make_executor
+    from optbench.report.progress import Progress
 
-    def given(option: str) -> bool:
-        source = typer_ctx.get_parameter_source(option)  # click's ParameterSource (typer may vendor click)
-        return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
-
-    extra = [p.opts[0] for p in typer_ctx.command.params if p.name not in _RESUME_OPTIONS and given(p.name)]
-    if extra:
-        raise OptbenchError(f"--resume takes the plan from {root}/experiment.json; drop {', '.join(extra)} "
-                            "(only --workers, --threads, --checkpoint, --force and the --executor options go "
-                            "with it)")
-    resumed = resume_plan(root, force)
-    for note in resumed.notes:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
-    for change in resumed.changes:
-        err_console.print(f"[yellow]warning:[/] --force: {change}", highlight=False, soft_wrap=True)
-    config = {**resumed.record["config"], **{k: v for k, v in cluster.items() if given(k)}}
-    workers = workers if given("workers") else config.get("workers", 1)
-    threads = threads if given("threads") else config.get("threads")
-    checkpoint = checkpoint if given("checkpoint") else config.get("checkpoint", False)
-    note_resume(root, resumed.record, resumed.changes, {"workers": workers, "threads": threads,
-                                                        "checkpoint": checkpoint,
-                                                        **{k: v for k, v in cluster.items() if given(k)}})
-    _execute(root, resumed.specs, config, workers, config.get("device", "cpu"), checkpoint, threads, resumed=True)
-
-
-def _make_executor(config: dict, workers: int | None, device: str, threads: int | None, checkpoint: bool):
-    """The executor ``config`` asks for (``executor``, and its ``--executor ray`` options)."""
-    from optbench.executors.local import LocalExecutor
-
-    kind, nproc = config.get("executor") or "local", config.get("nproc_per_trial", 1)
-    if nproc > 1 and checkpoint:
-        raise OptbenchError("--checkpoint does not go with --nproc-per-trial > 1 (data-parallel trials do not "
-                            "checkpoint mid-trial)")
-    if kind == "ray":
-        if "," in device:
-            raise OptbenchError(f"--executor ray --device {device}: give --device cuda and --gpus-per-trial N; "
-                                "Ray assigns the GPUs")
-        if config.get("gpus_per_trial") and not device.startswith("cuda"):
-            raise OptbenchError("--gpus-per-trial needs --device cuda")
-        from optbench.executors.ray import RayExecutor  # one line and exit 2 when Ray is not installed
-
-        return RayExecutor(address=config.get("ray_address"), workers=workers,
-                           cpus_per_trial=config.get("cpus_per_trial", 1.0),
-                           gpus_per_trial=config.get("gpus_per_trial", 0.0), threads_per_trial=threads)
-    if kind != "local":
-        raise OptbenchError(f"--executor {kind}: expected local or ray")
-    if config.get("ray_address") or config.get("gpus_per_trial") or config.get("cpus_per_trial", 1.0) != 1.0:
-        raise OptbenchError("--ray-address, --cpus-per-trial and --gpus-per-trial go with --executor ray")
-    devices = _split(device) if device.startswith("cuda") and "," in device else None
-    return LocalExecutor(workers=workers or 1, devices=devices, threads_per_worker=threads)
-
-
-def _default_name() -> str:
-    from optbench.run import default_experiment_name
-
-    return default_experiment_name()
-
-
-def _execute(root: Path, plan: list, config: dict, workers: int, device: str, checkpoint: bool = False,
-             threads: int | None = None, resumed: bool = False) -> None:
-    import signal
-
-    from optbench import store
-    from optbench.run import Progress, run_experiment, start_experiment
-
-    executor = _make_executor(config, workers, device, threads, checkpoint)
+    executor = make_executor(config)
     executor.start()  # the forkserver imports torch while this process writes experiment.json
     if not resumed:
-        start_experiment(root, plan, config)
+        experiment.start_experiment(root, plan, config)
     console.print(f"[bold]optbench run[/] → {root}  ({len(plan)} trials, {executor.workers} worker(s) × "
-                  f"{executor.threads} thread(s){', checkpoints' if checkpoint else ''})", highlight=False, soft_wrap=True)
-
-    def terminate(signum, frame):  # a polite kill (CI cancelling a job) stops like Ctrl-C
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, terminate)
+                  f"{executor.threads} thread(s){', checkpoints' if config.checkpoint else ''})", highlight=False,
+                  soft_wrap=True)
     try:
-        run_experiment(root, plan, executor, checkpoint, Progress(console, workers=executor.workers))
+        with experiment.sigterm_as_interrupt():
+            experiment.run_experiment(root, plan, executor, config.checkpoint,
+                                      Progress(console, workers=executor.workers))
     except KeyboardInterrupt:
         done = sum(store.is_trial_complete(root / s.folder) for s in plan)
         err_console.print(f"interrupted: {done} of {len(plan)} trials are complete and kept in {root}; "
                           f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     _print_summary(root)
 
 

@@ -36,7 +36,17 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from optbench import store
 from optbench.errors import OptbenchError
-from optbench.spec import Budget, ComponentRef, EvalPolicy, Target, TrialSpec, WorkloadSpec, stable_hash
+from optbench.spec import (
+    Budget,
+    ComponentRef,
+    EvalPolicy,
+    RunConfig,
+    SubmissionRef,
+    Target,
+    TrialSpec,
+    WorkloadSpec,
+    stable_hash,
+)
 
 if TYPE_CHECKING:
     from optbench.submissions import Submission
@@ -46,21 +56,8 @@ FORMAT = 1
 #: The fields of a trial that make up the plan (compared on resume).
 TRIAL_FIELDS = ("folder", "workload", "submission", "study", "trial", "seed", "hparams", "ruleset",
                 "budget_multiplier", "device", "stop_at_target", "data_dir")
-#: Configuration keys that decide the plan (the rest, e.g. workers, only decide how it runs).
-PLAN_KEYS = ("ruleset", "studies", "trials", "budget_multiplier", "hparams", "seed", "same_points_per_study",
-             "device", "stop_at_target", "data_dir")
-#: Run-wide TrialSpec options kept only in ``config`` (the GPU path: trial.accelerate; data-parallel trials).
-TRIAL_OPTIONS = ("compile", "amp", "tf32", "cudnn_benchmark", "nproc_per_trial")
-
-
-@dataclass(frozen=True)
-class SubmissionRef:
-    """What the plan needs of a submission (no code is imported to plan)."""
-
-    name: str
-    path: str
-    code_hash: str
-
+#: Run-wide TrialSpec fields kept only in the run's configuration (the GPU path; data-parallel trials).
+RUN_WIDE_FIELDS = ("compile", "amp", "tf32", "cudnn_benchmark", "nproc_per_trial")
 
 #: (submission, workload, study) -> the hyperparameter points of that study's trials, in order.
 HparamsFor = Callable[[SubmissionRef, WorkloadSpec, int], list[dict[str, Any]]]
@@ -71,42 +68,35 @@ def trial_seed(base_seed: int, workload: str, study: int, trial: int) -> int:
     return int(stable_hash([base_seed, workload, study, trial]), 16) % (2**31 - 1)
 
 
-def build_plan(
-    workloads: list[WorkloadSpec],
-    submissions: list[SubmissionRef],
-    studies: int,
-    hparams_for: HparamsFor,
-    *,
-    ruleset: str = "external",
-    budget_multiplier: float = 1.0,
-    base_seed: int = 0,
-    device: str = "cpu",
-    stop_at_target: bool = True,
-    data_dir: str | None = None,
-) -> list[TrialSpec]:
+def build_plan(workloads: list[WorkloadSpec], submissions: list[SubmissionRef], config: RunConfig,
+               hparams_for: HparamsFor) -> list[TrialSpec]:
+    """Every trial of the run: studies × workloads × submissions × each study's points."""
+    ruleset = "self" if config.ruleset == "self" else "external"
+    run_wide = {name: getattr(config, name) for name in RUN_WIDE_FIELDS}
     specs = []
-    for study in range(studies):
+    for study in range(config.studies):
         for workload in workloads:
             for sub in submissions:
                 for trial, hparams in enumerate(hparams_for(sub, workload, study)):
                     specs.append(TrialSpec(
                         workload=workload, submission=sub.name, submission_path=sub.path, hparams=dict(hparams),
-                        seed=trial_seed(base_seed, workload.name, study, trial), study=study, trial=trial,
-                        ruleset=ruleset, budget_multiplier=budget_multiplier, device=device,
-                        stop_at_target=stop_at_target, submission_hash=sub.code_hash, data_dir=data_dir,
+                        seed=trial_seed(config.seed, workload.name, study, trial), study=study, trial=trial,
+                        ruleset=ruleset, budget_multiplier=config.budget_multiplier, device=config.device,
+                        stop_at_target=config.stop_at_target, submission_hash=sub.code_hash,
+                        data_dir=config.data_dir, **run_wide,
                     ))
     return specs
 
 
-def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission], config: dict[str, Any]) -> list[TrialSpec]:
-    """The plan a run configuration (the ``config`` of experiment.json) asks for.
+def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission], config: RunConfig) -> list[TrialSpec]:
+    """The plan a run configuration asks for.
 
     ``ruleset`` is ``external`` (quasi-random search points per study, or the fixed
     ``hparams`` override) or ``self`` (one trial per study, no hyperparameters).
     """
     from optbench import tuning
 
-    override, ruleset = config.get("hparams"), config["ruleset"]
+    override, ruleset = config.hparams, config.ruleset
     spaces = {}
     if ruleset == "external" and override is None:
         for sub in submissions:
@@ -116,26 +106,15 @@ def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission
 
     def hparams_for(ref: SubmissionRef, workload: WorkloadSpec, study: int) -> list[dict[str, Any]]:
         if override is not None:
-            return [override]
+            return [dict(override)]
         if ruleset == "self":
             return [{}]
         space, source = spaces[ref.name]
-        return tuning.study_points(space, config["trials"], config["seed"], study,
-                                   same_points_per_study=config.get("same_points_per_study", False), source=source)
+        return tuning.study_points(space, config.trials, config.seed, study,
+                                   same_points_per_study=config.same_points_per_study, source=source)
 
     refs = [SubmissionRef(s.name, str(Path(s.path).resolve()), s.code_hash) for s in submissions]
-    specs = build_plan(workloads, refs, config["studies"], hparams_for, ruleset="self" if ruleset == "self" else "external",
-                       budget_multiplier=config["budget_multiplier"], base_seed=config["seed"],
-                       device=config["device"], stop_at_target=config["stop_at_target"],
-                       data_dir=config.get("data_dir"))
-    return [_with_options(spec, config) for spec in specs]
-
-
-def _with_options(spec: TrialSpec, config: dict[str, Any]) -> TrialSpec:
-    for key in TRIAL_OPTIONS:
-        if key in config and hasattr(spec, key):
-            setattr(spec, key, config[key])
-    return spec
+    return build_plan(workloads, refs, config, hparams_for)
 
 
 # ------------------------------------------------------------------------------- the record
@@ -190,6 +169,7 @@ class Resumed:
 
     specs: list[TrialSpec]
     record: dict[str, Any]
+    config: RunConfig
     changes: list[str]
     notes: list[str]
 
@@ -205,7 +185,7 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
     record = store.read_experiment(root)
     if not isinstance(record, dict) or not isinstance(record.get("trials"), list) or "config" not in record:
         raise OptbenchError(f"--resume {root}: {store.EXPERIMENT_FILE} holds no plan (not written by optbench run?)")
-    config = record["config"]
+    config = RunConfig.from_record(record["config"])
     changes: list[str] = []
     notes: list[str] = []
 
@@ -231,12 +211,13 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
             changes.append(f"submission {name}'s code changed (hash {entry.get('code_hash')} -> "
                            f"{submissions[name].code_hash})")
 
-    specs = [_spec_from_entry(entry, workloads, submissions, config) for entry in record["trials"]]
+    entries = [_complete_entry(entry, config) for entry in record["trials"]]
+    specs = [_spec_from_entry(entry, workloads, submissions, config) for entry in entries]
     try:
         replanned = plan_from_config([workloads[n] for n in _ordered(record, "workload")],
                                      [submissions[n] for n in _ordered(record, "submission")],
                                      config)
-        if [trial_entry(s) for s in replanned] != [_as_json(_complete_entry(e, config)) for e in record["trials"]]:
+        if [trial_entry(s) for s in replanned] != [_as_json(e) for e in entries]:
             changes.append("the plan changed (planning the recorded configuration again gives other trials, "
                            "seeds or hyperparameters)")
     except OptbenchError as exc:
@@ -244,12 +225,11 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
     if changes and not force:
         raise OptbenchError(f"cannot resume {root}: {'; '.join(changes)}. Finished and new trials would not be "
                             "comparable: start a new experiment, or pass --force to resume anyway")
-    return Resumed(specs, record, changes, notes)
+    return Resumed(specs, record, config, changes, notes)
 
 
 def _spec_from_entry(entry: dict[str, Any], workloads: dict[str, WorkloadSpec], submissions: dict[str, Submission],
-                     config: dict[str, Any]) -> TrialSpec:
-    entry = _complete_entry(entry, config)
+                     config: RunConfig) -> TrialSpec:
     try:
         sub = submissions[entry["submission"]]
         spec = TrialSpec(
@@ -258,19 +238,20 @@ def _spec_from_entry(entry: dict[str, Any], workloads: dict[str, WorkloadSpec], 
             study=entry["study"], trial=entry["trial"], ruleset=entry["ruleset"],
             budget_multiplier=entry["budget_multiplier"], device=entry["device"],
             stop_at_target=entry["stop_at_target"], submission_hash=sub.code_hash, data_dir=entry["data_dir"],
+            **{name: getattr(config, name) for name in RUN_WIDE_FIELDS},
         )
     except KeyError as exc:
         raise OptbenchError(f"experiment.json: trial {entry.get('folder')}: no record of {exc}") from None
     if spec.folder != entry["folder"]:
         raise OptbenchError(f"experiment.json: trial {entry['folder']}: does not match its own fields")
-    return _with_options(spec, config)
+    return spec
 
 
-def _complete_entry(entry: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """Records written before resume support keep run-wide fields only in ``config``."""
-    defaults = {"ruleset": "self" if config.get("ruleset") == "self" else "external",
-                "budget_multiplier": config.get("budget_multiplier", 1.0), "device": config.get("device", "cpu"),
-                "stop_at_target": config.get("stop_at_target", True), "data_dir": config.get("data_dir")}
+def _complete_entry(entry: dict[str, Any], config: RunConfig) -> dict[str, Any]:
+    """Trials recorded before every run-wide field was kept per trial take them from the configuration."""
+    defaults = {"ruleset": "self" if config.ruleset == "self" else "external",
+                "budget_multiplier": config.budget_multiplier, "device": config.device,
+                "stop_at_target": config.stop_at_target, "data_dir": config.data_dir}
     return {key: entry.get(key, defaults.get(key)) for key in TRIAL_FIELDS}
 
 

@@ -1,14 +1,17 @@
-"""The contracts shared by every part of optbench (DESIGN.md §1–§5), in one place.
+"""The contracts shared by every part of optbench (docs/design.md §1–§5), in one place, as code.
 
-Plain dataclasses only: this module imports neither torch nor pandas, so that
-`import optbench` and `optbench --help` stay fast, and so that every other module
-(the runner, the executors, the scorer) can depend on it without cycles.
+Dataclasses, enums and Protocols only: this module imports neither torch nor pandas, so
+that `import optbench` and `optbench --help` stay fast, and every other module (the
+runner, the executors, the scorer) can depend on it without cycles.
 
-Read it the way you read AlgoPerf's `spec.py`: a workload says *what* must be
-reached (`Target`) within *what* (`Budget`), checked *how often* (`EvalPolicy`);
-a `TrialSpec` is one run of one submission on one workload with one set of
-hyperparameters; a `TrialResult` is what came of it; a `Context` is what a
-submission may know while it trains.
+Read it the way you read AlgoPerf's `spec.py`: a workload says *what* must be reached
+(`Target`) within *what* (`Budget`), checked *how often* (`EvalPolicy`); a `RunConfig`
+is what `optbench run` was asked for; a `TrialSpec` is what one trial *is* (a submission,
+a workload, hyperparameters, a seed) and a `TrialRuntime` how it is run; a
+`TrialResult` (with its eval rows, a `TrialOutcome`) is what came of it, ending in a
+`TrialStatus`; a `Context` is what a submission may know while it trains. The
+Protocols say what a submission form, a dataset and an executor must provide.
+Specs are frozen: nothing changes a spec in place.
 """
 
 from __future__ import annotations
@@ -16,17 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Literal, Mapping, Protocol
 
 Mode = Literal["min", "max"]
-
-#: Status of a finished trial. Only ``reached`` has a finite time-to-target.
-#: ``budget_exhausted``: ran out of budget (or steps) before the target;
-#: ``diverged``: the training loss became NaN/inf; ``failed``: the submission or the
-#: workload raised; ``timeout``: the per-trial wall-clock limit killed it (a hang).
-TrialStatus = Literal["reached", "budget_exhausted", "diverged", "failed", "timeout"]
-TRIAL_STATUSES: tuple[str, ...] = ("reached", "budget_exhausted", "diverged", "failed", "timeout")
 
 
 @dataclass(frozen=True)
@@ -155,35 +152,67 @@ class SearchSpace:
         return tuple(p.name for p in self.params)
 
 
-@dataclass
-class TrialSpec:
-    """One trial: everything a worker process needs to run it, picklable.
+Ruleset = Literal["external", "self"]
 
+
+class TrialStatus(str, Enum):
+    """How a finished trial ended. Only ``REACHED`` has a finite time-to-target.
+
+    Values are the strings written to trial.json; ``str(status)`` is the value.
+    """
+
+    REACHED = "reached"  #: an eval within budget met the target
+    BUDGET_EXHAUSTED = "budget_exhausted"  #: ran out of budget (or steps) before the target
+    DIVERGED = "diverged"  #: the training loss became NaN/inf
+    FAILED = "failed"  #: the submission or the workload raised, or the worker died
+    TIMEOUT = "timeout"  #: the per-trial wall-clock limit killed it (a hang)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Statuses that are an error rather than an outcome of training.
+ERROR_STATUSES = frozenset({TrialStatus.FAILED, TrialStatus.TIMEOUT})
+
+
+@dataclass(frozen=True)
+class SubmissionRef:
+    """What a plan needs of a submission: no code is imported to plan."""
+
+    name: str
+    path: str  #: the folder holding submission.py or submission.yaml
+    code_hash: str
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """What one trial *is*: everything its numbers depend on, and its place in the results.
+
+    Picklable plain data, never changed once planned (make another with
+    ``dataclasses.replace``). How the trial is run (threads, which GPU, checkpoints,
+    the hang limit) is a :class:`TrialRuntime`, chosen by the executor.
     ``folder`` is relative to the experiment root:
-    ``<submission>/study_<j>/<workload>/trial_<i>`` (DESIGN.md §5).
+    ``<submission>/study_<j>/<workload>/trial_<i>`` (docs/design.md §5).
     """
 
     workload: WorkloadSpec
     submission: str  #: name
     submission_path: str  #: folder holding submission.py or submission.yaml
-    hparams: dict[str, Any]
+    hparams: Mapping[str, Any]  #: the tuned (or ``--hparams``) values; the submission's defaults fill the rest
     seed: int
     study: int = 0
     trial: int = 0
-    ruleset: Literal["external", "self"] = "external"
+    ruleset: Ruleset = "external"
     budget_multiplier: float = 1.0  #: self-tuning multiplies the budget (v0.5: 3, v0.6: 1.5)
-    device: str = "cpu"
-    num_threads: int | None = None  #: torch intra-op threads in the worker (None: torch's default)
+    device: str = "cpu"  #: as the run asked (``cpu``, ``cuda``, ``cuda:0,cuda:1``); where it ran is the runtime's
     stop_at_target: bool = True
-    wall_clock_limit: float | None = None  #: seconds of wall time before the trial counts as hung
-    checkpoint_dir: str | None = None  #: when set, save a checkpoint at every eval and resume from it
     submission_hash: str = ""
     data_dir: str | None = None  #: where workloads that read real data find it
     compile: bool = False  #: torch.compile the model; its compile/warm-up time is ``compile_time``, not submission time
     amp: str | None = None  #: "bf16": autocast the training forward and loss to bfloat16 (evals stay float32)
     tf32: bool = False  #: CUDA: TF32 matmuls and convolutions
     cudnn_benchmark: bool = False  #: CUDA: cuDNN autotunes its kernels (faster, not bit-reproducible)
-    nproc_per_trial: int = 1  #: >1: one data-parallel trial on that many processes (optbench.distributed)
+    nproc_per_trial: int = 1  #: >1: one data-parallel trial on that many processes (executors/ddp.py)
 
     @property
     def folder(self) -> str:
@@ -194,9 +223,38 @@ class TrialSpec:
         return self.workload.budget.seconds * self.budget_multiplier
 
 
+@dataclass(frozen=True)
+class TrialRuntime:
+    """How one trial is run: chosen by the executor, never part of the results' identity.
+
+    ``device`` is where the trial runs as recorded (``cuda:1`` for the second GPU of
+    ``--device cuda:0,cuda:1``; None: the spec's device). When ``env`` restricts
+    ``CUDA_VISIBLE_DEVICES`` the process itself sees that GPU as ``cuda``.
+    """
+
+    device: str | None = None
+    num_threads: int | None = None  #: torch intra-op threads (None: torch's default)
+    wall_clock_limit: float | None = None  #: seconds of wall time before the trial counts as hung
+    checkpoint_dir: str | None = None  #: when set, save a checkpoint at every eval and resume from it
+    env: Mapping[str, str] = field(default_factory=dict)  #: environment of the trial's process
+
+    def placement(self, spec: TrialSpec) -> str:
+        """The device to record: where this trial ran."""
+        return self.device or spec.device
+
+    def torch_device(self, spec: TrialSpec) -> str:
+        """The device name inside the trial's process."""
+        if self.env.get("CUDA_VISIBLE_DEVICES") is not None:
+            return "cuda"
+        return self.device or spec.device
+
+
 @dataclass
 class TrialResult:
-    """What came of a trial; written as ``trial.json`` (with the spec's identity)."""
+    """What came of a trial; written as ``trial.json`` (with the spec's identity).
+
+    The one mutable record here: the trial loop fills it in as the trial goes.
+    """
 
     status: TrialStatus
     steps_to_target: int | None = None
@@ -213,9 +271,33 @@ class TrialResult:
     error: str | None = None  #: a one-line reason; the traceback goes to ``traceback``
     traceback: str | None = None
 
+    def __post_init__(self) -> None:
+        self.status = TrialStatus(self.status)
+
     @property
     def reached(self) -> bool:
-        return self.status == "reached"
+        return self.status == TrialStatus.REACHED
+
+
+@dataclass
+class TrialOutcome:
+    """A trial's result and its eval rows (one dict per eval: the columns of evals.csv)."""
+
+    result: TrialResult
+    evals: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class FinishedTrial:
+    """A trial as an executor hands it back to the experiment."""
+
+    spec: TrialSpec
+    result: TrialResult
+    evals: list[dict[str, Any]]
+    crashed: bool = False  #: the worker process died (killed, out of memory, segfault)
+    interrupted: bool = False  #: stopped by Ctrl-C: not a result, nothing is recorded
+    attempts: int = 1
+    runtime: TrialRuntime | None = None  #: how it ran (the device it ran on is recorded)
 
 
 @dataclass
@@ -231,6 +313,127 @@ class Context:
     step: int = 0  #: steps completed so far
     submission_time: float = 0.0  #: submission seconds used so far
     metadata: dict[str, Any] = field(default_factory=dict)  #: what the dataset declares (num_classes, ...)
+
+
+# ------------------------------------------------------------------------------ a run's configuration
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``optbench run`` was asked for: stored as ``config`` in experiment.json and read
+    back by ``--resume``. The first group decides the plan (what is measured); the second only
+    how it runs, and may change on ``--resume``."""
+
+    # -- the plan ---------------------------------------------------------------------------------
+    workloads: tuple[str, ...]  #: workload names, in plan order
+    submissions: tuple[str, ...]  #: submission names, in plan order
+    suite: str | None = None  #: the suite named on the command line, if any
+    ruleset: Ruleset = "self"  #: external: search points per study; self: the submission's defaults
+    preset: str | None = None  #: algoperf-v06 / algoperf-v05 when one decided studies, trials, multiplier
+    studies: int = 1  #: independent repetitions (seeds, search points)
+    trials: int = 1  #: search points per study (self-tuning and --hparams: 1)
+    budget_multiplier: float = 1.0  #: the self-tuning budget multiplier (1 under external tuning)
+    hparams: Mapping[str, Any] | None = None  #: --hparams: fixed values for every trial
+    seed: int = 0  #: base seed; trial seeds derive from it, the workload, the study and the trial
+    same_points_per_study: bool = False  #: AlgoPerf's harness: the same search points in every study
+    stop_at_target: bool = True  #: False (--keep-going): run each trial's whole budget
+    device: str = "cpu"  #: cpu, cuda, cuda:1, mps; cuda:0,cuda:1 places trials on both
+    data_dir: str | None = None  #: where real-data workloads read their data
+    compile: bool = False  #: --compile
+    amp: str | None = None  #: --amp bf16
+    tf32: bool = False  #: --tf32
+    cudnn_benchmark: bool = False  #: --cudnn-benchmark
+    nproc_per_trial: int = 1  #: processes per data-parallel trial
+    # -- how it runs ------------------------------------------------------------------------------
+    workers: int | None = 1  #: trials at once (None: as many as a Ray cluster holds)
+    threads: int | None = None  #: torch threads per worker (None: cores / workers)
+    checkpoint: bool = False  #: save a checkpoint at each eval
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None  #: --executor ray: a running cluster (None: start one here)
+    cpus_per_trial: float = 1.0  #: --executor ray
+    gpus_per_trial: float = 0.0  #: --executor ray
+
+    #: Fields that may change on ``--resume``: how the plan runs, not what it is.
+    EXECUTION_FIELDS: ClassVar[tuple[str, ...]] = ("workers", "threads", "checkpoint", "executor", "ray_address",
+                                                   "cpus_per_trial", "gpus_per_trial")
+
+    def to_record(self) -> dict[str, Any]:
+        """As written to experiment.json (lists for tuples)."""
+        record = asdict(self)
+        record["workloads"], record["submissions"] = list(self.workloads), list(self.submissions)
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> RunConfig:
+        """Read experiment.json's ``config`` back; keys it lacks (older records) take their defaults."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in record.items() if k in names}
+        for key in ("workloads", "submissions"):
+            values[key] = tuple(values.get(key) or ())
+        return cls(**values)
+
+
+# ------------------------------------------------------------------------------------ protocols
+
+
+class SubmissionForm(Protocol):
+    """The one calling convention the trial loop uses, whatever form a submission is written in
+    (simple ``make_optimizer``, full ``init_optimizer_state``/``update_params``, or YAML)."""
+
+    def init(self, model: Any, hparams: dict[str, Any], ctx: Context) -> Any:
+        """Build the optimizer state (untimed, like AlgoPerf's init)."""
+
+    def update(self, model: Any, batch: Any, loss_fn: Callable[[Any, Any], Any], state: Any,
+               hparams: dict[str, Any], ctx: Context) -> Any:
+        """One training step on ``batch`` (timed); returns the new state."""
+
+    def prepare_for_eval(self, model: Any, state: Any, hparams: dict[str, Any], ctx: Context) -> Any:
+        """Get the model ready to be evaluated (timed); returns the new state."""
+
+    def batch_size(self, workload_name: str) -> int | None:
+        """The submission's own batch size for a workload, or None for the workload's."""
+
+
+class Dataset(Protocol):
+    """What a dataset factory returns (``optbench.workloads.data.TensorData`` is the in-memory one)."""
+
+    info: dict[str, Any]  #: what the model factory needs: input_dim, num_classes, ...
+    metadata: dict[str, Any]  #: facts about the problem: f_star, L, mu, ...
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """Eval splits: "train", "validation", optionally "test"."""
+
+    def to(self, device: Any) -> Dataset:
+        """The data on ``device`` (a torch device)."""
+
+    def train_batches(self, batch_size: int, generator: Any) -> Iterator[Any]:
+        """Endless training batches ``(inputs, targets)``, drawn with the seeded torch generator."""
+
+    def eval_batches(self, split: str, batch_size: int) -> Iterator[Any]:
+        """The split's batches, in a fixed order."""
+
+
+OnEval = Callable[[TrialSpec, dict[str, Any]], None]
+OnFinished = Callable[[FinishedTrial], None]
+
+
+class Executor(Protocol):
+    """Where trials run (``executors/local.py``: worker processes; ``executors/ray.py``: Ray tasks)."""
+
+    workers: int  #: trials at once
+    threads: int  #: torch threads per trial
+
+    def start(self) -> None:
+        """Get ready (start worker pools) while the caller writes experiment.json."""
+
+    def run(self, specs: Iterable[TrialSpec], on_finished: OnFinished, on_eval: OnEval | None = None,
+            on_start: Callable[[TrialSpec], None] | None = None,
+            on_retry: Callable[[FinishedTrial], None] | None = None,
+            checkpoint_root: str | None = None) -> None:
+        """Run every spec; hand each finished trial to ``on_finished`` in this thread. With
+        ``checkpoint_root`` a trial checkpoints into ``checkpoint_root/<its folder>``.
+        KeyboardInterrupt propagates after everything finished was handed over."""
 
 
 def stable_hash(data: Any) -> str:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from optbench import __version__
 from optbench.errors import OptbenchError
-from optbench.spec import TrialResult, TrialSpec
+from optbench.spec import TrialResult, TrialRuntime, TrialSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,8 +122,10 @@ def evals_to_csv(rows: Iterable[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def trial_record(spec: TrialSpec, result: TrialResult) -> dict[str, Any]:
-    """The flat content of trial.json: who/what/where, then every TrialResult field."""
+def trial_record(spec: TrialSpec, result: TrialResult, runtime: TrialRuntime | None = None) -> dict[str, Any]:
+    """The flat content of trial.json: who/what/where, then every TrialResult field.
+
+    ``device`` is where the trial ran (``cuda:1``), from its runtime when known."""
     wl = spec.workload
     record: dict[str, Any] = {
         "optbench_version": __version__,
@@ -137,7 +139,7 @@ def trial_record(spec: TrialSpec, result: TrialResult) -> dict[str, Any]:
         "ruleset": spec.ruleset,
         "seed": spec.seed,
         "hparams": spec.hparams,
-        "device": spec.device,
+        "device": runtime.placement(spec) if runtime else spec.device,
         "budget_seconds": spec.budget_seconds,
         "step_hint": wl.budget.step_hint,
         "target_metric": wl.target.metric,
@@ -145,14 +147,16 @@ def trial_record(spec: TrialSpec, result: TrialResult) -> dict[str, Any]:
         "target_mode": wl.target.mode,
     }
     record.update({k: _finite_or_none(v) for k, v in asdict(result).items()})
+    record["status"] = str(result.status)
     return record
 
 
-def write_trial(root: Path, spec: TrialSpec, result: TrialResult, evals: list[dict[str, Any]]) -> Path:
+def write_trial(root: Path, spec: TrialSpec, result: TrialResult, evals: list[dict[str, Any]],
+                runtime: TrialRuntime | None = None) -> Path:
     """Write one finished trial: evals.csv first, trial.json last (it marks completion)."""
     folder = Path(root) / spec.folder
     atomic_write_text(folder / EVALS_FILE, evals_to_csv(evals))
-    atomic_write_json(folder / TRIAL_FILE, trial_record(spec, result))
+    atomic_write_json(folder / TRIAL_FILE, trial_record(spec, result, runtime))
     return folder
 
 

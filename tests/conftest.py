@@ -13,6 +13,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def one_thread():
+    """In-process trials run with one torch thread: steadier on a shared 2-core machine."""
+    from optbench.spec import TrialRuntime
+
+    return TrialRuntime(num_threads=1)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
     """Generated datasets and solved optima go to a cache of the test session (shared by its subprocesses)."""

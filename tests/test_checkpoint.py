@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 
-from optbench import checkpoint
-from optbench.spec import Budget, EvalPolicy, Target, TrialSpec
+from optbench.spec import Budget, EvalPolicy, Target, TrialRuntime, TrialSpec
 from optbench.submissions import BUILTIN_SUBMISSIONS_DIR
-from optbench.trial import run_trial
+from optbench.trial import checkpoint, run_trial
+from optbench.trial.checkpoint import Checkpointer
 from optbench.workloads import find_workload
 from tests.conftest import write
 
@@ -46,19 +46,23 @@ def digits(max_steps: int = 120, every: int = 10):
                                target=Target("validation/accuracy", 0.9, "max"))
 
 
-def spec_for(tmp_path, submission: str = "adamw", path=None, folder: str = "trial") -> TrialSpec:
+def spec_for(submission: str = "adamw", path=None) -> TrialSpec:
     return TrialSpec(digits(), submission, str(path or BUILTIN_SUBMISSIONS_DIR / submission), {}, seed=3,
-                     num_threads=1, stop_at_target=False, checkpoint_dir=str(tmp_path / folder))
+                     stop_at_target=False)
+
+
+def runtime_for(tmp_path, folder: str | None = "trial") -> TrialRuntime:
+    return TrialRuntime(num_threads=1, checkpoint_dir=str(tmp_path / folder) if folder else None)
 
 
 class Crash(Exception):
     pass
 
 
-def run_until_crash(spec: TrialSpec, monkeypatch, after_saves: int):
+def run_until_crash(spec: TrialSpec, runtime: TrialRuntime, monkeypatch, after_saves: int):
     """Run the trial, 'crashing' right after its n-th checkpoint is written."""
     saves = {"n": 0}
-    real_save = checkpoint.save
+    real_save = Checkpointer.save
 
     def save_then_crash(*args, **kwargs):
         real_save(*args, **kwargs)
@@ -66,9 +70,9 @@ def run_until_crash(spec: TrialSpec, monkeypatch, after_saves: int):
         if saves["n"] == after_saves:
             raise Crash("killed")
 
-    monkeypatch.setattr(checkpoint, "save", save_then_crash)
-    outcome = run_trial(spec)
-    monkeypatch.setattr(checkpoint, "save", real_save)
+    monkeypatch.setattr(Checkpointer, "save", save_then_crash)
+    outcome = run_trial(spec, runtime)
+    monkeypatch.setattr(Checkpointer, "save", real_save)
     assert outcome.result.status == "failed" and "killed" in outcome.result.error
     return outcome
 
@@ -82,12 +86,12 @@ def numbers(evals):
 def test_a_trial_resumed_from_its_checkpoint_matches_an_unbroken_run(tmp_path, monkeypatch, form):
     path = write(tmp_path / "subs" / "fullform" / "submission.py", FULL_FORM).parent if form == "full" else None
     name = "fullform" if form == "full" else "adamw"
-    unbroken = run_trial(dataclasses.replace(spec_for(tmp_path, name, path), checkpoint_dir=None))
+    unbroken = run_trial(spec_for(name, path), runtime_for(tmp_path, None))
     assert unbroken.result.status == "reached" and unbroken.result.steps == 120
 
-    spec = spec_for(tmp_path, name, path)
-    run_until_crash(spec, monkeypatch, after_saves=7)  # the checkpoint after the eval at step 60
-    resumed = run_trial(spec)
+    spec, runtime = spec_for(name, path), runtime_for(tmp_path)
+    run_until_crash(spec, runtime, monkeypatch, after_saves=7)  # the checkpoint after the eval at step 60
+    resumed = run_trial(spec, runtime)
 
     r = resumed.result
     assert r.preemption_count == 1 and r.status == "reached", r.error
@@ -100,19 +104,18 @@ def test_a_trial_resumed_from_its_checkpoint_matches_an_unbroken_run(tmp_path, m
 
 
 def test_a_checkpoint_of_another_trial_or_a_damaged_one_is_ignored(tmp_path, monkeypatch):
-    spec = spec_for(tmp_path)
-    run_until_crash(spec, monkeypatch, after_saves=3)
+    spec, runtime = spec_for(), runtime_for(tmp_path)
+    run_until_crash(spec, runtime, monkeypatch, after_saves=3)
     other = dataclasses.replace(spec, hparams={"learning_rate": 0.01})  # another trial's identity
-    assert checkpoint.load(other, __import__("torch").device("cpu")) is None
-    assert run_trial(other).result.preemption_count == 0
+    assert Checkpointer.for_trial(other, runtime).load(__import__("torch").device("cpu")) is None
+    assert run_trial(other, runtime).result.preemption_count == 0
     (tmp_path / "trial" / checkpoint.CHECKPOINT_FILE).write_bytes(b"half a file")
-    result = run_trial(spec).result
+    result = run_trial(spec, runtime).result
     assert result.preemption_count == 0 and result.steps == 120
 
 
 def test_without_checkpoint_dir_nothing_is_written(tmp_path):
-    spec = dataclasses.replace(spec_for(tmp_path), checkpoint_dir=None)
-    assert run_trial(spec).result.steps == 120
+    assert run_trial(spec_for(), runtime_for(tmp_path, None)).result.steps == 120
     assert not list(tmp_path.rglob(checkpoint.CHECKPOINT_FILE))
 
 

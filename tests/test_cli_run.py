@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from optbench import store
@@ -44,9 +45,9 @@ def test_external_tuning_draws_search_points_and_studies(tmp_path, tiny_workload
 
 
 def test_a_hung_trial_is_killed_and_recorded_as_timeout(planted_submissions):
-    spec = TrialSpec(find_workload("digits_mlp"), "sleepy", str(planted_submissions / "sleepy"), {}, seed=0,
-                     wall_clock_limit=4)
-    finished = LocalExecutor(workers=1).run_one(spec)
+    spec = TrialSpec(find_workload("digits_mlp"), "sleepy", str(planted_submissions / "sleepy"), {}, seed=0)
+    executor = LocalExecutor(workers=1)
+    finished = executor.run_one(spec, dataclasses.replace(executor.runtime_for(spec), wall_clock_limit=4))
     assert finished.result.status == "timeout"
     assert "no result after 4 s" in finished.result.error
 

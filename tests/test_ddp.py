@@ -15,9 +15,10 @@ import torch
 
 from optbench import store
 from optbench.spec import Budget, EvalPolicy, TrialSpec
+from optbench.executors.ddp import launch
 from optbench.trial import run_trial
 from optbench.workloads import find_workload
-from tests.conftest import REPO, write
+from tests.conftest import REPO, write, one_thread
 
 CURVE = ("train/loss", "validation/loss", "validation/accuracy")
 
@@ -28,13 +29,13 @@ def digits_spec(submission: str = "adamw", steps: int = 60, path: str | None = N
     workload = dataclasses.replace(find_workload("digits_mlp"), budget=Budget(600, 300, max_steps=steps),
                                    eval=EvalPolicy(every_steps=10), batch_size=64)
     path = path or str(find_submission(submission).path)
-    return TrialSpec(workload, submission, path, {}, seed=3, num_threads=1, stop_at_target=False, **fields)
+    return TrialSpec(workload, submission, path, {}, seed=3, stop_at_target=False, **fields)
 
 
 def test_two_processes_follow_the_one_process_loss_curve():
-    one = run_trial(digits_spec())
+    one = run_trial(digits_spec(), one_thread())
     rows = []
-    two = run_trial(digits_spec(nproc_per_trial=2), on_eval=rows.append)
+    two = launch(digits_spec(nproc_per_trial=2), one_thread(), on_eval=rows.append)
     assert one.result.status == two.result.status == "budget_exhausted", two.result.error
     assert [r["step"] for r in two.evals] == [r["step"] for r in one.evals] == [1, 10, 20, 30, 40, 50, 60]
     for a, b in zip(one.evals, two.evals):
@@ -74,8 +75,8 @@ def test_a_ddp_trial_through_the_cli_survives_ranks_aborting_at_exit(tmp_path, t
     from optbench.submissions import find_submission
 
     alone = run_trial(TrialSpec(find_workload("tiny_digits", [tiny_workloads]), "adamw",
-                                str(find_submission("adamw").path), trial.hparams, seed=int(trial.seed),
-                                num_threads=1))
+                                str(find_submission("adamw").path), trial.hparams, seed=int(trial.seed)),
+                      one_thread())
     assert alone.result.steps_to_target == trial.steps_to_target
 
 
@@ -95,6 +96,6 @@ def make_optimizer(params, hparams, ctx):
 
 def test_a_rank_that_fails_alone_fails_the_trial_with_its_error(tmp_path):
     write(tmp_path / "odd" / "submission.py", RANK_ONE_FAILS)
-    outcome = run_trial(digits_spec("odd", path=str(tmp_path / "odd"), nproc_per_trial=2))
+    outcome = launch(digits_spec("odd", path=str(tmp_path / "odd"), nproc_per_trial=2), one_thread())
     assert outcome.result.status == "failed"
     assert "planted failure on rank 1" in outcome.result.error

@@ -23,7 +23,7 @@ from optbench.workloads.gpu.cifar10 import crop_flip
 from optbench.workloads.gpu.formats import read_shard_header
 from optbench.workloads.gpu.imagefolder import imagefolder
 from optbench.workloads.runtime import build_workload
-from tests.conftest import run_cli
+from tests.conftest import run_cli, one_thread
 
 TINY = ["cifar10_resnet18_tiny", "nanogpt_fineweb_tiny", "imagenet_resnet50_tiny"]
 NO_CUDA = "needs a CUDA GPU (none on this machine): the GPU path end to end"
@@ -38,7 +38,7 @@ def trial(workload: str, data_dir: Path | None, steps: int = 4, every: int = 2, 
     wl = find_workload(workload)
     wl = dataclasses.replace(wl, budget=Budget(60, wl.budget.step_hint, max_steps=steps),
                              eval=EvalPolicy(every_steps=every))
-    return TrialSpec(wl, "adamw", str(BUILTIN_SUBMISSIONS_DIR / "adamw"), {}, seed=0, num_threads=1,
+    return TrialSpec(wl, "adamw", str(BUILTIN_SUBMISSIONS_DIR / "adamw"), {}, seed=0,
                      stop_at_target=False, data_dir=str(data_dir) if data_dir else None, **changes)
 
 
@@ -118,7 +118,7 @@ def test_imagefolder_batches_do_not_depend_on_the_worker_count(fake_dir):
 
 @pytest.mark.parametrize("workload", TINY)
 def test_tiny_workloads_train_a_few_steps_on_cpu(workload, fake_dir):
-    outcome = run_trial(trial(workload, fake_dir))
+    outcome = run_trial(trial(workload, fake_dir), one_thread())
     result = outcome.result
     assert result.status == "budget_exhausted", result.error
     assert result.steps == 4 and [row["step"] for row in outcome.evals] == [1, 2, 4]
@@ -127,24 +127,24 @@ def test_tiny_workloads_train_a_few_steps_on_cpu(workload, fake_dir):
 
 
 def test_tiny_gpt_learns(fake_dir):
-    outcome = run_trial(trial("nanogpt_fineweb_tiny", fake_dir, steps=40, every=20))
+    outcome = run_trial(trial("nanogpt_fineweb_tiny", fake_dir, steps=40, every=20), one_thread())
     first, last = outcome.evals[0], outcome.evals[-1]
     assert last["validation/loss"] < first["validation/loss"] - 0.5, outcome.result.error
 
 
 def test_amp_bf16_on_cpu_and_a_bad_amp(fake_dir):
-    outcome = run_trial(trial("nanogpt_fineweb_tiny", fake_dir, steps=3, amp="bf16"))
+    outcome = run_trial(trial("nanogpt_fineweb_tiny", fake_dir, steps=3, amp="bf16"), one_thread())
     assert outcome.result.status == "budget_exhausted", outcome.result.error
     assert math.isfinite(outcome.evals[-1]["validation/loss"])
-    bad = run_trial(trial("nanogpt_fineweb_tiny", fake_dir, amp="fp8")).result
+    bad = run_trial(trial("nanogpt_fineweb_tiny", fake_dir, amp="fp8"), one_thread()).result
     assert bad.status == "failed" and "only bf16" in bad.error
 
 
 def test_compile_on_cpu_matches_eager_and_is_not_submission_time():
     if not (shutil.which("g++") or shutil.which("clang++") or shutil.which("c++")):
         pytest.skip("torch.compile on CPU needs a C++ compiler (g++ or clang++); none on PATH")
-    eager = run_trial(trial("digits_mlp", None, steps=6, every=3))
-    compiled = run_trial(trial("digits_mlp", None, steps=6, every=3, compile=True))
+    eager = run_trial(trial("digits_mlp", None, steps=6, every=3), one_thread())
+    compiled = run_trial(trial("digits_mlp", None, steps=6, every=3, compile=True), one_thread())
     assert compiled.result.status == "budget_exhausted", compiled.result.error
     assert 0 < compiled.result.compile_time <= compiled.result.init_time
     assert eager.result.compile_time == 0
@@ -182,7 +182,7 @@ def test_cli_run_with_data_dir_mixes_real_and_generated_workloads(fake_dir, tmp_
 def test_tiny_workloads_on_cuda_with_compile_amp_tf32(workload, fake_dir):
     spec = trial(workload, fake_dir, steps=6, every=3, device="cuda", compile=True, amp="bf16", tf32=True,
                  cudnn_benchmark=True)
-    outcome = run_trial(spec)
+    outcome = run_trial(spec, one_thread())
     assert outcome.result.status == "budget_exhausted", outcome.result.traceback or outcome.result.error
     assert outcome.result.compile_time > 0
     assert math.isfinite(outcome.evals[-1][find_workload(workload).target.metric])

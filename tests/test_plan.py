@@ -10,13 +10,14 @@ import pytest
 from optbench import store
 from optbench.errors import OptbenchError
 from optbench.plan import plan_from_config, resume_plan, trial_entry, trial_seed
-from optbench.run import start_experiment
+from optbench.experiment import start_experiment
+from optbench.spec import RunConfig
 from optbench.submissions import find_submission
 from optbench.workloads import find_workload
 from tests.test_resume import cli, make_workloads
 
-CONFIG = {"ruleset": "external", "studies": 2, "trials": 3, "budget_multiplier": 1.0, "hparams": None, "seed": 7,
-          "same_points_per_study": False, "device": "cpu", "stop_at_target": True, "data_dir": None}
+CONFIG = RunConfig(workloads=("rdigits", "rdigits_long"), submissions=("tadam",), ruleset="external", studies=2,
+                   trials=3, seed=7)
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def experiment(tmp_path):
     subs = [find_submission("tadam", [tmp_path / "subs"])]
     specs = plan_from_config(wl, subs, CONFIG)
     root = tmp_path / "results" / "exp"
-    start_experiment(root, specs, {**CONFIG, "workers": 1})
+    start_experiment(root, specs, CONFIG)
     return root, specs, workloads
 
 

@@ -153,7 +153,7 @@ def test_code_is_shipped_and_paths_are_rewritten(tmp_path, tiny_workloads):
     import dataclasses
 
     workload = dataclasses.replace(workload, model=ComponentRef("mymodels:make"), loss=ComponentRef("numpy:sum"))
-    spec = TrialSpec(workload, "mine", str(tmp_path / "subs" / "mine"), {}, seed=0, checkpoint_dir="/results/x")
+    spec = TrialSpec(workload, "mine", str(tmp_path / "subs" / "mine"), {}, seed=0)
     sys.path.insert(0, str(tmp_path / "mycode"))
     try:
         shipment = stage_code([spec], tmp_path / "code")
@@ -164,6 +164,7 @@ def test_code_is_shipped_and_paths_are_rewritten(tmp_path, tiny_workloads):
     assert not (tmp_path / "code" / "submissions" / "mine" / "__pycache__").exists()
     assert (tmp_path / "code" / "pythonpath" / "mymodels.py").is_file()  # numpy is installed: not shipped
     assert shipment.python_paths == ["pythonpath"]
-    remote = RayExecutor(address="auto", cpus_per_trial=2).worker_spec(spec, shipment)
-    assert remote.submission_path == "submissions/mine" and remote.checkpoint_dir is None
-    assert remote.num_threads == 2 and spec.submission_path.startswith("/")
+    executor = RayExecutor(address="auto", cpus_per_trial=2)
+    remote, runtime = executor.worker_spec(spec, shipment), executor.worker_runtime(spec, "/results/x")
+    assert remote.submission_path == "submissions/mine" and runtime.checkpoint_dir is None
+    assert runtime.num_threads == 2 and spec.submission_path.startswith("/")

@@ -11,6 +11,7 @@ from optbench import tuning
 from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.trial import run_trial
 from optbench.workloads import find_workload
+from tests.conftest import one_thread
 
 ALL = ["adamw", "nadamw", "sgd_nesterov", "heavy_ball", "schedule_free_adamw", "lion"]
 NEW = ["heavy_ball", "schedule_free_adamw", "lion"]
@@ -38,7 +39,7 @@ def test_new_baseline_trains_with_its_defaults(name):
     wl = find_workload("digits_mlp")
     wl = dataclasses.replace(wl, budget=Budget(30, 100, max_steps=60), eval=EvalPolicy(every_steps=10))
     sub = subs.find_submission(name)
-    outcome = run_trial(TrialSpec(wl, name, str(sub.path), {}, seed=0, num_threads=1, stop_at_target=False))
+    outcome = run_trial(TrialSpec(wl, name, str(sub.path), {}, seed=0, stop_at_target=False), one_thread())
     result = outcome.result
     assert result.status == "budget_exhausted" and result.steps == 60, result.error or result.traceback
     # evals every 10 steps: schedule-free switched to eval weights and back without complaint

@@ -14,6 +14,7 @@ import torch
 from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.submissions import BUILTIN_SUBMISSIONS_DIR
 from optbench.trial import run_trial
+from tests.conftest import one_thread
 from optbench.workloads import find_workload, suites
 from optbench.workloads.runtime import build_workload
 
@@ -27,13 +28,12 @@ def short_trial(name: str, steps: int = 20, **hparams) -> TrialSpec:
     wl = find_workload(name)
     wl = dataclasses.replace(wl, budget=Budget(60, wl.budget.step_hint, max_steps=steps),
                              eval=EvalPolicy(every_steps=steps // 2))
-    return TrialSpec(wl, "adamw", str(BUILTIN_SUBMISSIONS_DIR / "adamw"), hparams, seed=0, num_threads=1,
-                     stop_at_target=False)
+    return TrialSpec(wl, "adamw", str(BUILTIN_SUBMISSIONS_DIR / "adamw"), hparams, seed=0, stop_at_target=False)
 
 
 @pytest.mark.parametrize("name", NEW)
 def test_new_workload_trains_and_its_metrics_are_finite(name):
-    outcome = run_trial(short_trial(name, learning_rate=1e-2, warmup_fraction=0.0, weight_decay=0.0))
+    outcome = run_trial(short_trial(name, learning_rate=1e-2, warmup_fraction=0.0, weight_decay=0.0), one_thread())
     result = outcome.result
     assert result.status == "budget_exhausted" and result.steps == 20, result.error
     first, last = outcome.evals[0], outcome.evals[-1]
@@ -46,7 +46,7 @@ def test_new_workload_trains_and_its_metrics_are_finite(name):
 
 
 def test_zipf_classes_logs_the_loss_of_each_frequency_group():
-    outcome = run_trial(short_trial("zipf_classes", steps=10, learning_rate=1e-2, warmup_fraction=0.0))
+    outcome = run_trial(short_trial("zipf_classes", steps=10, learning_rate=1e-2, warmup_fraction=0.0), one_thread())
     row = outcome.evals[-1]
     groups = [row[f"train/loss_{g}"] for g in ("head", "mid", "tail")]
     assert all(math.isfinite(v) and v > 0 for v in groups)

@@ -35,82 +35,47 @@ Failure handling, in one place:
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
-from optbench.spec import TrialResult, TrialSpec
+from optbench.executors.base import available_cores, die_with_parent, settle
+from optbench.spec import FinishedTrial, OnEval, OnFinished, TrialResult, TrialRuntime, TrialSpec, TrialStatus
 
 #: How often (seconds) a watching thread checks its child for messages, death or a hang.
 _POLL = 0.05
 #: Modules the forkserver imports once, so that no trial pays for them.
 # "optbench.cli": on Python 3.11 the "__main__" preload is a no-op, so each child would otherwise
 # re-import the console script (typer, rich: ~0.1 s a trial).
-_PRELOAD = ["__main__", "torch", "torch._dynamo", "optbench.trial", "optbench.workloads.builtin", "optbench.cli"]
+PRELOAD = ["__main__", "torch", "torch._dynamo", "optbench.trial", "optbench.workloads.builtin", "optbench.cli"]
 
 
-@dataclass
-class Finished:
-    spec: TrialSpec
-    result: TrialResult
-    evals: list[dict]
-    crashed: bool = False  #: the worker process died (killed, out of memory, segfault)
-    interrupted: bool = False  #: stopped by Ctrl-C: not a result, nothing is recorded
-    attempts: int = 1
-
-
-OnEval = Callable[[TrialSpec, dict], None]
-OnFinished = Callable[[Finished], None]
-
-
-def settle(finished: Finished, attempt: int, retries: int, requeue: Callable[[TrialSpec, int], None],
-           on_finished: OnFinished, on_retry: OnFinished | None = None) -> None:
-    """A trial came back: run it again if its worker died (at most ``retries`` more times), or
-    hand it to ``on_finished``. Shared by every executor so retries mean the same everywhere."""
-    finished.attempts = attempt
-    if finished.crashed and attempt <= retries:
-        requeue(finished.spec, attempt + 1)
-        if on_retry:
-            on_retry(finished)
-        return
-    if finished.crashed and attempt > 1:
-        finished.result.error += f"; it died on all {attempt} attempts"
-    on_finished(finished)
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: SIGKILL this process when its parent (the forkserver) exits."""
-    import ctypes
+def _child(spec: TrialSpec, runtime: TrialRuntime, conn) -> None:  # pragma: no cover - runs in the child
+    """Child process body: run the trial (or launch its ranks), stream eval rows, send the outcome, exit."""
     import signal
-    import sys
 
-    if not sys.platform.startswith("linux"):
-        return
-    parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent went before prctl took effect
+    if not die_with_parent():
         os._exit(1)
-
-
-def _child(spec: TrialSpec, conn, env: dict[str, str]) -> None:  # pragma: no cover - runs in the child
-    """Child process body: run the trial, stream eval rows, send the outcome, exit."""
-    import signal
-
-    _die_with_parent()
     os.setpgrp()  # Ctrl-C in the terminal goes to the parent only; it decides what stops
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.update(env)
-    from optbench.trial import run_trial
+    os.environ.update(runtime.env)
 
-    outcome = run_trial(spec, on_eval=lambda row: conn.send(("eval", row)))
+    def relay(row: dict) -> None:
+        conn.send(("eval", row))
+
+    if spec.nproc_per_trial > 1:
+        from optbench.executors.ddp import launch
+
+        outcome = launch(spec, runtime, on_eval=relay)  # N processes, each running the loop as a rank
+    else:
+        from optbench.trial import run_trial
+
+        outcome = run_trial(spec, runtime, on_eval=relay)
     conn.send(("done", outcome.result, outcome.evals))
     conn.close()
 
@@ -118,18 +83,10 @@ def _child(spec: TrialSpec, conn, env: dict[str, str]) -> None:  # pragma: no co
 def _context() -> mp.context.BaseContext:
     try:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)
+        ctx.set_forkserver_preload(PRELOAD)
         return ctx
     except ValueError:  # platforms without forkserver
         return mp.get_context("spawn")
-
-
-def available_cores() -> int:
-    """Cores this process may run on (the affinity mask, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 class LocalExecutor:
@@ -168,79 +125,82 @@ class LocalExecutor:
                 if ours:
                     os.environ.pop("OMP_WAIT_POLICY", None)
 
-    def wall_clock_limit(self, spec: TrialSpec) -> float:
-        """Seconds of wall time after which a trial counts as hung (init and evals need room too)."""
-        if spec.wall_clock_limit:
-            return spec.wall_clock_limit
-        return spec.budget_seconds * self.wall_clock_factor + self.wall_clock_slack
-
-    def run_one(self, spec: TrialSpec, slot: int = 0, on_eval: OnEval | None = None) -> Finished:
-        """Run one trial in a child and wait for it; never raises for the trial's own failure."""
-        env: dict[str, str] = {}
+    def runtime_for(self, spec: TrialSpec, slot: int = 0, checkpoint_dir: str | None = None) -> TrialRuntime:
+        """How this executor runs ``spec`` in worker slot ``slot``: threads, device, hang limit."""
+        device, env = None, {}
         if self.devices:
             device = self.devices[slot % len(self.devices)]
-            if device.startswith("cuda"):
+            if device.startswith("cuda"):  # the child sees only its GPU, as "cuda"
                 env["CUDA_VISIBLE_DEVICES"] = device.partition(":")[2] or "0"
-                spec.device = "cuda"
-        if spec.num_threads is None:  # on GPUs too: the CPU side of N workers shares the cores
-            spec.num_threads = self.threads
+        limit = spec.budget_seconds * self.wall_clock_factor + self.wall_clock_slack  # init and evals need room
+        return TrialRuntime(device=device, num_threads=self.threads, wall_clock_limit=limit,
+                            checkpoint_dir=checkpoint_dir, env=env)
+
+    def run_one(self, spec: TrialSpec, runtime: TrialRuntime | None = None, on_eval: OnEval | None = None) -> FinishedTrial:
+        """Run one trial in a child and wait for it; never raises for the trial's own failure."""
+        runtime = runtime or self.runtime_for(spec)
         self.start()
         parent_conn, child_conn = self._mp.Pipe(duplex=False)
-        process = self._mp.Process(target=_child, args=(spec, child_conn, env), daemon=True)
+        process = self._mp.Process(target=_child, args=(spec, runtime, child_conn), daemon=True)
         start = time.monotonic()
+
+        def finished(result: TrialResult, evals: list[dict], **flags: bool) -> FinishedTrial:
+            return FinishedTrial(spec, result, evals, runtime=runtime, **flags)
+
         try:
             process.start()
         except Exception as exc:  # e.g. hyperparameters that cannot be pickled: this trial's problem only
             parent_conn.close()
-            return Finished(spec, TrialResult("failed", error=f"could not start its worker process: {exc}"), [])
+            return finished(TrialResult(TrialStatus.FAILED, error=f"could not start its worker process: {exc}"), [])
         finally:
             child_conn.close()
         with self._lock:
             self._children.add(process)
         evals: list[dict] = []
         try:
-            limit = self.wall_clock_limit(spec)
+            limit = runtime.wall_clock_limit or float("inf")
             while True:
                 if self.stop_event.is_set():
                     process.kill()
-                    return Finished(spec, TrialResult("failed", error="interrupted"), evals, interrupted=True)
+                    return finished(TrialResult(TrialStatus.FAILED, error="interrupted"), evals, interrupted=True)
                 if parent_conn.poll(_POLL):
                     try:
                         message = parent_conn.recv()
                     except (EOFError, OSError):  # the child's end closed without a result: it died
-                        return self._died(spec, process, evals, start)
+                        return self._died(finished, process, evals, start)
                     if message[0] == "eval":
                         evals.append(message[1])
                         if on_eval:
                             on_eval(spec, message[1])
                         continue
-                    return Finished(spec, message[1], message[2])
+                    return finished(message[1], message[2])
                 if not process.is_alive():
-                    return self._died(spec, process, evals, start)
+                    return self._died(finished, process, evals, start)
                 if time.monotonic() - start > limit:
                     process.kill()
-                    result = TrialResult("timeout", error=f"no result after {limit:.0f} s of wall time (hung?)")
+                    result = TrialResult(TrialStatus.TIMEOUT, error=f"no result after {limit:.0f} s of wall time (hung?)")
                     result.total_time = time.monotonic() - start
-                    return Finished(spec, result, evals)
+                    return finished(result, evals)
         finally:
             process.join(timeout=5)
             parent_conn.close()
             with self._lock:
                 self._children.discard(process)
 
-    def _died(self, spec: TrialSpec, process, evals: list[dict], start: float) -> Finished:
+    def _died(self, finished: Callable[..., FinishedTrial], process, evals: list[dict], start: float) -> FinishedTrial:
         process.join(timeout=5)
         if self.stop_event.is_set():
-            return Finished(spec, TrialResult("failed", error="interrupted"), evals, interrupted=True)
+            return finished(TrialResult(TrialStatus.FAILED, error="interrupted"), evals, interrupted=True)
         code = process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        result = TrialResult("failed", error=f"worker process died ({how}): crash or out of memory")
+        result = TrialResult(TrialStatus.FAILED, error=f"worker process died ({how}): crash or out of memory")
         result.total_time = time.monotonic() - start
-        return Finished(spec, result, evals, crashed=True)
+        return finished(result, evals, crashed=True)
 
     def run(self, specs: Iterable[TrialSpec], on_finished: OnFinished, on_eval: OnEval | None = None,
             on_start: Callable[[TrialSpec], None] | None = None,
-            on_retry: Callable[[Finished], None] | None = None) -> None:
+            on_retry: Callable[[FinishedTrial], None] | None = None,
+            checkpoint_root: str | None = None) -> None:
         """Run every spec, ``workers`` at a time; ``on_finished`` is called in this thread, in
         completion order. A trial whose worker died is queued again (``on_retry``) up to
         ``retries`` times, then handed to ``on_finished`` as failed. Ctrl-C (KeyboardInterrupt)
@@ -257,7 +217,9 @@ class LocalExecutor:
                         (spec, attempt), slot = pending.pop(0), free_slots.pop(0)
                         if on_start:
                             on_start(spec)
-                        running[pool.submit(self.run_one, spec, slot, on_eval)] = (slot, attempt)
+                        folder = str(Path(checkpoint_root) / spec.folder) if checkpoint_root else None
+                        runtime = self.runtime_for(spec, slot, folder)
+                        running[pool.submit(self.run_one, spec, runtime, on_eval)] = (slot, attempt)
                     done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                     for future in done:
                         slot, attempt = running.pop(future)

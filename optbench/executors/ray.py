@@ -1,8 +1,7 @@
 """Run trials on a Ray cluster (``optbench run --executor ray``): each trial one Ray task.
 
-The same interface as :class:`~optbench.executors.local.LocalExecutor` (``workers``,
-``start()``, ``run(specs, on_finished, on_eval, on_start, on_retry)``), so
-:func:`optbench.run.run_experiment`, progress and ``--resume`` work unchanged. See
+It implements :class:`optbench.spec.Executor`, like the local executor, so
+:func:`optbench.experiment.run_experiment`, progress and ``--resume`` work unchanged. See
 docs/cluster.md for clusters, Slurm and KubeRay.
 
 **What runs where.** The driver (this process) keeps the plan, submits one task per trial
@@ -16,7 +15,7 @@ forkserver (torch imported once) and runs each trial in a fresh child process, e
 as the local executor does (:meth:`LocalExecutor.run_one`), so leaked state, a segfault
 or a hang (the wall-clock limit) stay in the child, and a trial costs a fork instead of
 a new interpreter and a torch import. A trial with ``nproc_per_trial > 1`` starts its
-ranks from that child (:mod:`optbench.distributed`).
+ranks from that child (:mod:`optbench.executors.ddp`).
 
 **Code travels with the run** (Ray's runtime environment, per task): ``working_dir`` is a
 folder the driver builds with a copy of every submission folder of the plan
@@ -56,8 +55,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from optbench.errors import OptbenchError
-from optbench.executors.local import Finished, OnEval, OnFinished, available_cores, settle
-from optbench.spec import TrialResult, TrialSpec
+from optbench.executors.base import available_cores, settle
+from optbench.spec import FinishedTrial, OnEval, OnFinished, TrialResult, TrialRuntime, TrialSpec, TrialStatus
 
 INSTALL_HINT = "--executor ray needs Ray, which is not installed here: pip install 'optbench[ray]'"
 #: Files never copied into the working_dir that goes to workers.
@@ -75,22 +74,23 @@ def import_ray() -> Any:
 # ------------------------------------------------------------------------------ in the Ray worker
 
 
-def _trial_task(spec: TrialSpec, python_paths: list[str], threads: int) -> tuple[TrialResult, list[dict], bool]:
+def _trial_task(spec: TrialSpec, runtime: TrialRuntime, python_paths: list[str]) -> tuple[TrialResult, list[dict], bool]:
     """The Ray task (runs in a Ray worker, cwd = the shipped working_dir): one trial in a fresh child."""
-    from optbench.executors.local import _PRELOAD, LocalExecutor
+    from optbench.executors.local import PRELOAD, LocalExecutor
 
     for path in reversed(python_paths):  # before the forkserver starts: its children inherit sys.path
         path = os.path.abspath(path)
         if path not in sys.path:
             sys.path.insert(0, path)
-    spec.submission_path = os.path.abspath(spec.submission_path)
+    spec = dataclasses.replace(spec, submission_path=os.path.abspath(spec.submission_path))
     gpus = os.environ.get("CUDA_VISIBLE_DEVICES") if spec.device.startswith("cuda") else None
-    executor = LocalExecutor(workers=1, devices=[f"cuda:{gpus}"] if gpus else None, threads_per_worker=threads)
+    executor = LocalExecutor(workers=1, devices=[f"cuda:{gpus}"] if gpus else None, threads_per_worker=runtime.num_threads)
     # Each child runs this process's main script again (multiprocessing's spawn.prepare; the forkserver's
     # "__main__" preload does not take on Python 3.11): here Ray's worker script, which imports ray (0.2-0.4 s
     # per trial). With ray preloaded into the forkserver, that is only the script's argument parser.
-    executor._mp.set_forkserver_preload([*_PRELOAD, "ray"])
-    finished = executor.run_one(spec)
+    executor._mp.set_forkserver_preload([*PRELOAD, "ray"])
+    placed = executor.runtime_for(spec, 0, runtime.checkpoint_dir)
+    finished = executor.run_one(spec, dataclasses.replace(placed, device=placed.device or runtime.device))
     return finished.result, finished.evals, finished.crashed
 
 
@@ -311,16 +311,21 @@ class RayExecutor:
 
     # -- running ----------------------------------------------------------------------------------
     def worker_spec(self, spec: TrialSpec, shipment: Shipment | None) -> TrialSpec:
-        """The spec as a worker sees it: paths relative to the shipped working_dir, its device and threads."""
-        return dataclasses.replace(
-            spec, submission_path=shipment.submissions[spec.submission_path] if shipment else spec.submission_path,
-            checkpoint_dir=spec.checkpoint_dir if self.local else None,  # a remote worker cannot reach the folder
-            device="cuda" if self.gpus_per_trial else spec.device,
-            num_threads=spec.num_threads or self.threads)
+        """The spec as a worker sees it: its submission relative to the shipped working_dir."""
+        if shipment is None:
+            return spec
+        return dataclasses.replace(spec, submission_path=shipment.submissions[spec.submission_path])
+
+    def worker_runtime(self, spec: TrialSpec, checkpoint_root: str | None) -> TrialRuntime:
+        """How a worker runs the trial: threads, a GPU when it reserves one, checkpoints only on this machine."""
+        local_checkpoints = checkpoint_root if self.local else None  # a remote worker cannot reach the folder
+        return TrialRuntime(device="cuda" if self.gpus_per_trial else None, num_threads=self.threads,
+                            checkpoint_dir=str(Path(local_checkpoints) / spec.folder) if local_checkpoints else None)
 
     def run(self, specs: Iterable[TrialSpec], on_finished: OnFinished, on_eval: OnEval | None = None,
             on_start: Callable[[TrialSpec], None] | None = None,
-            on_retry: Callable[[Finished], None] | None = None) -> None:
+            on_retry: Callable[[FinishedTrial], None] | None = None,
+            checkpoint_root: str | None = None) -> None:
         """Run every spec as a Ray task, ``workers`` at a time; like :meth:`LocalExecutor.run`
         (``on_eval`` is not called: eval rows come back with each trial's result). Ray is
         started or connected to here, and shut down (or disconnected) at the end unless
@@ -329,7 +334,7 @@ class RayExecutor:
         self.start()
         try:
             shipment = self._ship(specs)
-            self._run(self.ray, specs, shipment, on_finished, on_start, on_retry)
+            self._run(self.ray, specs, shipment, on_finished, on_start, on_retry, checkpoint_root)
         finally:
             if not self.keep_alive:
                 self.close()
@@ -352,7 +357,8 @@ class RayExecutor:
         return self._shipment
 
     def _run(self, ray: Any, specs: list[TrialSpec], shipment: Shipment | None, on_finished: OnFinished,
-             on_start: Callable[[TrialSpec], None] | None, on_retry: Callable[[Finished], None] | None) -> None:
+             on_start: Callable[[TrialSpec], None] | None, on_retry: Callable[[FinishedTrial], None] | None,
+             checkpoint_root: str | None) -> None:
         task = ray.remote(_trial_task).options(num_cpus=self.cpus_per_trial, num_gpus=self.gpus_per_trial,
                                                max_retries=0)
         paths = shipment.python_paths if shipment else []
@@ -365,7 +371,7 @@ class RayExecutor:
                     spec, attempt = pending.pop(0)
                     if on_start and attempt == 1:
                         on_start(spec)
-                    ref = task.remote(self.worker_spec(spec, shipment), paths, self.threads)
+                    ref = task.remote(self.worker_spec(spec, shipment), self.worker_runtime(spec, checkpoint_root), paths)
                     running[ref] = (spec, attempt, time.monotonic())
                 done, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
                 for ref in done:
@@ -384,28 +390,29 @@ class RayExecutor:
                 except Exception:
                     continue
                 if not crashed:
-                    on_finished(Finished(spec, result, evals, attempts=attempt))
+                    on_finished(FinishedTrial(spec, result, evals, attempts=attempt))
             raise
 
-    def _collect(self, ray: Any, ref: Any, spec: TrialSpec, start: float, lost: tuple[type, ...]) -> Finished:
-        """The task's outcome as :class:`Finished` (for the driver's own spec)."""
+    def _collect(self, ray: Any, ref: Any, spec: TrialSpec, start: float, lost: tuple[type, ...]) -> FinishedTrial:
+        """The task's outcome as :class:`FinishedTrial` (for the driver's own spec)."""
         try:
             result, evals, crashed = ray.get(ref)
-            return Finished(spec, result, evals, crashed=crashed)
+            return FinishedTrial(spec, result, evals, crashed=crashed)
         except ray.exceptions.TaskCancelledError:
-            return Finished(spec, TrialResult("failed", error="interrupted"), [], interrupted=True)
+            return FinishedTrial(spec, TrialResult(TrialStatus.FAILED, error="interrupted"), [], interrupted=True)
         except lost as exc:
-            result = TrialResult("failed", error=f"Ray task lost ({type(exc).__name__}: {_first_line(exc)})")
+            result = TrialResult(TrialStatus.FAILED, error=f"Ray task lost ({type(exc).__name__}: {_first_line(exc)})")
             result.total_time = time.monotonic() - start
-            return Finished(spec, result, [], crashed=True)
+            return FinishedTrial(spec, result, [], crashed=True)
         except Exception as exc:  # the task itself raised outside the trial: set-up on the worker
             cause = getattr(exc, "cause", None) or exc
             hint = ""
             if isinstance(cause, ImportError) and "optbench" in str(cause):
                 hint = " (is optbench installed on the Ray workers? see docs/cluster.md)"
-            result = TrialResult("failed", error=f"Ray task failed: {type(cause).__name__}: {_first_line(cause)}{hint}")
+            result = TrialResult(TrialStatus.FAILED, error=f"Ray task failed: {type(cause).__name__}: "
+                                                           f"{_first_line(cause)}{hint}")
             result.total_time = time.monotonic() - start
-            return Finished(spec, result, [])
+            return FinishedTrial(spec, result, [])
 
 
 def _first_line(exc: BaseException) -> str:

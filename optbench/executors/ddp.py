@@ -1,32 +1,15 @@
 """Data-parallel trials: ONE trial on N processes with ``torch.distributed`` (``--nproc-per-trial N``).
 
-**Launch.** :func:`optbench.trial.run_trial` hands a spec with ``nproc_per_trial > 1`` to
-:func:`launch`, which starts N fresh interpreters the way ``torchrun --standalone`` does
-(``python -m optbench.distributed FOLDER`` with ``MASTER_ADDR=127.0.0.1``, a free
+**Launch.** An executor hands a spec with ``nproc_per_trial > 1`` to :func:`launch`, which
+starts N fresh interpreters the way ``torchrun --standalone`` does
+(``python -m optbench.executors.ddp FOLDER`` with ``MASTER_ADDR=127.0.0.1``, a free
 ``MASTER_PORT``, ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``), on this
 machine, whichever executor runs the trial (a local worker or a Ray task). Each rank joins
-the process group (gloo on CPU, NCCL on CUDA, rank ``r`` on ``cuda:r``), runs the ordinary
-trial loop with :func:`current` returning its :class:`Ranks`, and writes its outcome to
+the process group (gloo on CPU, NCCL on CUDA, rank ``r`` on ``cuda:r``) with
+:func:`optbench.trial.ranks.join`, runs the ordinary trial loop, whose hooks now act as
+that rank (see :mod:`optbench.trial.ranks` for what differs), and writes its outcome to
 ``FOLDER/rank_<r>.pkl``. Rank 0 also appends each eval row to ``FOLDER/evals.jsonl``, which
 the launcher relays to ``on_eval`` as it goes.
-
-**What a rank does differently** (the hooks trial.py calls; :data:`SINGLE` is the one-process
-no-op version, so the loop reads the same either way):
-
-* batches: every rank draws the same global permutation from the trial's generator and
-  takes its contiguous ``1/N`` of each global batch (``TensorData.train_batches(shard=...)``;
-  other datasets are sliced after drawing), so 1 and N processes see the same global
-  batches; the global batch size must divide by N. ``ctx.batch_size`` stays the global one;
-* the model is wrapped in ``DistributedDataParallel``: gradients are averaged, so a step
-  equals the one-process step on the global batch, up to float summation order;
-* the submission clock: after each timed block the elapsed time is all-reduced with MAX,
-  so the slowest rank counts (as in AlgoPerf) and every rank holds the same clock, hence
-  takes the same budget and eval decisions;
-* divergence: the training loss is averaged over ranks before the finiteness check, so
-  all ranks stop together;
-* evals: rank 0 evaluates the unwrapped model on the full eval sets and broadcasts the
-  metrics (the parameters are the same on every rank, so this is the one-process eval
-  exactly; the other ranks wait, and eval time is not submission time anyway).
 
 **Teardown, and trusting the result.** With torch 2.13 a rank sometimes aborts after its
 work is done ("terminate called without an active exception", exit -6). Every rank
@@ -52,13 +35,10 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Callable
 
-if TYPE_CHECKING:
-    import torch
-
-    from optbench.spec import TrialSpec
-    from optbench.trial import TrialOutcome
+from optbench.executors.base import available_cores, die_with_parent
+from optbench.spec import TrialOutcome, TrialResult, TrialRuntime, TrialSpec, TrialStatus
 
 #: Seconds rank 0 may take to write its outcome after another rank has exited.
 GRACE = 30.0
@@ -69,101 +49,6 @@ EXIT_WAIT = 10.0
 FAULT_ENV = "OPTBENCH_DDP_FAULT"
 
 
-class Ranks:
-    """What a trial loop needs to know about the other processes of its trial."""
-
-    def __init__(self, rank: int = 0, world: int = 1):
-        self.rank, self.world = rank, world
-
-    # -- the hooks trial.py calls; on one process they change nothing -------------------------------
-    def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
-        return model
-
-    def train_batches(self, data: Any, batch_size: int, generator: torch.Generator) -> Iterator:
-        return data.train_batches(batch_size, generator)
-
-    def clock_reduce(self) -> Callable[[float], float] | None:
-        return None
-
-    def loss_for_check(self, loss: torch.Tensor) -> torch.Tensor:
-        return loss
-
-    def evaluate(self, workload: Any, model: torch.nn.Module) -> dict[str, float]:
-        return workload.evaluate(model)
-
-
-SINGLE = Ranks()
-_current: Ranks = SINGLE
-
-
-def current() -> Ranks:
-    """This process's ranks: :data:`SINGLE` unless it is a rank of a data-parallel trial."""
-    return _current
-
-
-class DistributedRanks(Ranks):
-    """The hooks of one rank of a data-parallel trial (see the module docstring)."""
-
-    def __init__(self, rank: int, world: int, device: torch.device):
-        super().__init__(rank, world)
-        self.device = device
-
-    def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
-        from torch.nn.parallel import DistributedDataParallel
-
-        ids = [self.device.index] if self.device.type == "cuda" else None
-        return DistributedDataParallel(model, device_ids=ids)
-
-    def train_batches(self, data: Any, batch_size: int, generator: torch.Generator) -> Iterator:
-        import inspect
-
-        from optbench.errors import OptbenchError
-
-        if batch_size % self.world:
-            raise OptbenchError(f"the global batch size {batch_size} does not divide by --nproc-per-trial "
-                                f"{self.world}; choose a batch size that does")
-        shard = (self.rank, self.world)
-        if "shard" in inspect.signature(data.train_batches).parameters:
-            return data.train_batches(batch_size, generator, shard=shard)
-        return (_take_shard(batch, shard) for batch in data.train_batches(batch_size, generator))
-
-    def _all_reduce(self, values: list[float], op: str) -> list[float]:
-        import torch
-        import torch.distributed as dist
-
-        tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
-        dist.all_reduce(tensor, op=getattr(dist.ReduceOp, op))
-        return tensor.tolist()
-
-    def clock_reduce(self) -> Callable[[float], float]:
-        return lambda elapsed: self._all_reduce([elapsed], "MAX")[0]
-
-    def loss_for_check(self, loss: torch.Tensor) -> torch.Tensor:
-        import torch
-
-        mean = self._all_reduce([float(loss.detach())], "SUM")[0] / self.world
-        return torch.tensor(mean)
-
-    def evaluate(self, workload: Any, model: torch.nn.Module) -> dict[str, float]:
-        import torch.distributed as dist
-
-        box = [workload.evaluate(getattr(model, "module", model)) if self.rank == 0 else None]
-        dist.broadcast_object_list(box, src=0)
-        return box[0]
-
-
-def _take_shard(batch: Any, shard: tuple[int, int]) -> Any:
-    """Rank ``shard[0]``'s contiguous part of a global ``(inputs, targets)`` batch."""
-    rank, world = shard
-
-    def part(x: Any) -> Any:
-        if isinstance(x, (tuple, list)):
-            return type(x)(part(t) for t in x)
-        return x.tensor_split(world)[rank]
-
-    return part(batch)
-
-
 # ------------------------------------------------------------------------------------------ launcher
 
 
@@ -171,17 +56,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the rank, before exec
-    """Linux: a rank is killed when its launcher dies (a timeout kill, Ctrl-C, a lost Ray worker)."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -198,18 +72,19 @@ def _load(path: Path) -> TrialOutcome | None:
         return None
 
 
-def launch(spec: TrialSpec, on_eval: Callable[[dict], None] | None = None) -> TrialOutcome:
-    """Run ``spec`` on ``spec.nproc_per_trial`` local processes; rank 0's outcome. Never raises."""
-    from optbench.spec import TrialResult
-    from optbench.trial import TrialOutcome
+def launch(spec: TrialSpec, runtime: TrialRuntime | None = None,
+           on_eval: Callable[[dict], None] | None = None) -> TrialOutcome:
+    """Run ``spec`` on ``spec.nproc_per_trial`` local processes; rank 0's outcome. Never raises.
 
+    A rank is killed when its launcher dies (a timeout kill, Ctrl-C, a lost Ray worker)."""
+    runtime = runtime or TrialRuntime()
     start = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="optbench-ddp-"))
     procs: list[subprocess.Popen] = []
     try:
-        outcome = _launch(spec, folder, procs, on_eval)
+        outcome = _launch(spec, runtime, folder, procs, on_eval)
     except Exception as exc:  # the launcher's own trouble (no free port, cannot start python ...)
-        outcome = TrialOutcome(TrialResult("failed", error=f"data-parallel launch failed: {type(exc).__name__}: "
+        outcome = TrialOutcome(TrialResult(TrialStatus.FAILED, error=f"data-parallel launch failed: {type(exc).__name__}: "
                                                           f"{exc}", traceback=traceback.format_exc()))
     finally:
         for proc in procs:
@@ -226,15 +101,12 @@ def launch(spec: TrialSpec, on_eval: Callable[[dict], None] | None = None) -> Tr
     return outcome
 
 
-def _launch(spec: TrialSpec, folder: Path, procs: list, on_eval: Callable[[dict], None] | None) -> TrialOutcome:
-    from optbench.executors.local import available_cores
-    from optbench.spec import TrialResult
-    from optbench.trial import TrialOutcome
-
+def _launch(spec: TrialSpec, runtime: TrialRuntime, folder: Path, procs: list,
+            on_eval: Callable[[dict], None] | None) -> TrialOutcome:
     world = spec.nproc_per_trial
-    threads = max(1, (spec.num_threads or available_cores()) // world)
-    (folder / "spec.pkl").write_bytes(pickle.dumps(dataclasses.replace(spec, checkpoint_dir=None,
-                                                                       num_threads=threads)))
+    threads = max(1, (runtime.num_threads or available_cores()) // world)
+    rank_runtime = dataclasses.replace(runtime, checkpoint_dir=None, num_threads=threads)
+    (folder / "spec.pkl").write_bytes(pickle.dumps((spec, rank_runtime)))
     paths = [p for p in sys.path if p and os.path.isdir(p)]  # what this process can import, ranks can too
     env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()), "WORLD_SIZE": str(world),
            "LOCAL_WORLD_SIZE": str(world), "OMP_NUM_THREADS": str(threads),
@@ -244,9 +116,9 @@ def _launch(spec: TrialSpec, folder: Path, procs: list, on_eval: Callable[[dict]
         log = open(folder / f"rank_{rank}.log", "wb")  # noqa: SIM115 - closed when the rank is started
         try:
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "optbench.distributed", str(folder)], cwd=os.getcwd(),
+                [sys.executable, "-m", "optbench.executors.ddp", str(folder)], cwd=os.getcwd(),
                 env={**env, "RANK": str(rank), "LOCAL_RANK": str(rank)}, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent))
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent))
         finally:
             log.close()
 
@@ -262,7 +134,7 @@ def _launch(spec: TrialSpec, folder: Path, procs: list, on_eval: Callable[[dict]
             outcome = _load(result_file)
             if outcome is not None:
                 return _with_other_errors(outcome, folder, world)
-            return TrialOutcome(TrialResult("failed", error="rank 0's outcome could not be read"))
+            return TrialOutcome(TrialResult(TrialStatus.FAILED, error="rank 0's outcome could not be read"))
         codes = [p.poll() for p in procs]
         if codes[0] is not None:
             return _failure(folder, world, codes, "rank 0 exited without an outcome")
@@ -304,19 +176,16 @@ def _with_other_errors(outcome: TrialOutcome, folder: Path, world: int) -> Trial
 
 
 def _failure(folder: Path, world: int, codes: list[int | None], what: str) -> TrialOutcome:
-    from optbench.spec import TrialResult
-    from optbench.trial import TrialOutcome
-
     details, logs = [], []
     for rank, code in enumerate(codes):
         other = _load(folder / f"rank_{rank}.pkl")
-        if other is not None and other.result.status == "failed":
+        if other is not None and other.result.status == TrialStatus.FAILED:
             details.append(f"rank {rank}: {other.result.error}")
         elif code not in (None, 0):
             details.append(f"rank {rank} exit code {code}")
         logs.append(f"--- rank {rank} (exit code {code}) ---\n{_tail(folder / f'rank_{rank}.log')}")
     error = f"data-parallel trial: {what}" + (f" ({'; '.join(details)})" if details else "")
-    return TrialOutcome(TrialResult("failed", error=error, traceback="\n".join(logs)))
+    return TrialOutcome(TrialResult(TrialStatus.FAILED, error=error, traceback="\n".join(logs)))
 
 
 # ------------------------------------------------------------------------------------------ a rank
@@ -329,29 +198,27 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _rank_main(folder: Path) -> None:  # pragma: no cover - runs in the rank processes
-    global _current
     rank, world, local_rank = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the launcher decides what stops
     import torch
     import torch.distributed as dist
 
-    from optbench.spec import TrialResult
-    from optbench.trial import TrialOutcome, run_trial
+    from optbench.trial import ranks, run_trial
 
-    spec = pickle.loads((folder / "spec.pkl").read_bytes())
+    spec, runtime = pickle.loads((folder / "spec.pkl").read_bytes())
     try:
-        if spec.device.startswith("cuda"):
+        device = torch.device(runtime.torch_device(spec))
+        if device.type == "cuda":
             if torch.cuda.device_count() < world:
                 raise RuntimeError(f"--nproc-per-trial {world} needs {world} visible GPUs; "
                                    f"{torch.cuda.device_count()} visible")
-            spec.device = f"cuda:{local_rank}"
+            device = torch.device(f"cuda:{local_rank}")
             torch.cuda.set_device(local_rank)
-        device = torch.device(spec.device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world)
-        _current = DistributedRanks(rank, world, device)
+            runtime = dataclasses.replace(runtime, device=str(device), env={})
+        ranks.join(rank, world, device)
     except Exception as exc:
-        outcome = TrialOutcome(TrialResult("failed", error=f"rank {rank}: could not join the process group: "
-                                                           f"{type(exc).__name__}: {exc}"))
+        outcome = TrialOutcome(TrialResult(TrialStatus.FAILED, error=f"rank {rank}: could not join the process "
+                                                                      f"group: {type(exc).__name__}: {exc}"))
     else:
         evals = open(folder / "evals.jsonl", "a") if rank == 0 else None  # noqa: SIM115
 
@@ -359,7 +226,7 @@ def _rank_main(folder: Path) -> None:  # pragma: no cover - runs in the rank pro
             evals.write(json.dumps(row) + "\n")
             evals.flush()
 
-        outcome = run_trial(spec, on_eval=relay if rank == 0 else None)
+        outcome = run_trial(spec, runtime, on_eval=relay if rank == 0 else None)
         if evals is not None:
             evals.close()
     _write(folder / f"rank_{rank}.pkl", pickle.dumps(outcome))
@@ -375,6 +242,6 @@ def _rank_main(folder: Path) -> None:  # pragma: no cover - runs in the rank pro
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from optbench.distributed import _rank_main as main  # the module trial.py sees, not this __main__ copy
+    from optbench.executors.ddp import _rank_main as main  # the module the loop sees, not this __main__ copy
 
     main(Path(sys.argv[1]))

@@ -1,147 +1,18 @@
-"""One experiment, start to finish: its folder, experiment.json, running the plan, progress.
+"""Progress of a run as it goes: counts, the best time-to-target per workload, an ETA.
 
-The CLI resolves names into workloads, submissions and a plan (or, with
-``--resume``, :func:`optbench.plan.resume_plan` rebuilds the plan from
-experiment.json); this module owns what happens next, so that `optbench run` and
-the tests drive exactly the same code. Results are written by this process as each
-trial finishes (DESIGN.md §5), so a killed run loses only the trials that were
-running (and, with ``--checkpoint``, only what they did since their last eval).
+Implements :class:`optbench.experiment.Progress`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import platform
-import subprocess
-import sys
 import threading
 import time
-from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from optbench import __version__, store
-from optbench.checkpoint import CHECKPOINT_FILE
-from optbench.errors import OptbenchError
-from optbench.executors.local import Finished, LocalExecutor
-from optbench.plan import plan_record
-from optbench.spec import TrialSpec
-
-#: Statuses counted as "failed" in progress (an error, not an outcome of training).
-FAILED = ("failed", "timeout")
-
-
-def default_experiment_name() -> str:
-    return datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-
-
-def git_state(path: Path) -> dict[str, Any]:
-    """Commit and dirtiness of the repository holding ``path`` (empty when not a repo)."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, timeout=5)
-        if commit.returncode != 0:
-            return {}
-        status = subprocess.run(["git", "status", "--porcelain"], cwd=path, capture_output=True, text=True, timeout=5)
-        return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
-    except (OSError, subprocess.SubprocessError):
-        return {}
-
-
-def environment() -> dict[str, Any]:
-    """Versions and hardware, for provenance (torch is imported by the caller anyway)."""
-    import torch
-
-    info: dict[str, Any] = {
-        "optbench": __version__, "torch": torch.__version__, "python": platform.python_version(),
-        "platform": platform.platform(), "cpu": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "cuda_available": torch.cuda.is_available(),
-    }
-    if torch.cuda.is_available():
-        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    return info
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def experiment_record(name: str, specs: list[TrialSpec], config: dict[str, Any]) -> dict[str, Any]:
-    """experiment.json: the command, the configuration, provenance, and the whole resolved plan."""
-    return {
-        "name": name,
-        "created": _now(),
-        "command": sys.argv,
-        "config": config,
-        "environment": environment(),
-        "git": git_state(Path(__file__).parent),
-        **plan_record(specs),
-        "resumes": [],
-    }
-
-
-def start_experiment(root: Path, specs: list[TrialSpec], config: dict[str, Any]) -> None:
-    """Create ``root`` and write experiment.json; an existing experiment is never overwritten."""
-    if (root / store.EXPERIMENT_FILE).is_file():
-        raise OptbenchError(f"{root} already holds an experiment; continue it with `optbench run --resume {root}`, "
-                            "or choose another --name")
-    store.check_writable(root)
-    store.write_experiment(root, experiment_record(root.name, specs, config))
-
-
-def note_resume(root: Path, record: dict[str, Any], changes: list[str], execution: dict[str, Any]) -> None:
-    """Append this resume (when, how, and what ``--force`` overrode) to experiment.json."""
-    store.check_writable(root)
-    entry = {"time": _now(), "command": sys.argv, "forced": changes, **execution}
-    store.write_experiment(root, {**record, "resumes": [*record.get("resumes", []), entry]})
-
-
-def run_experiment(
-    root: Path,
-    specs: list[TrialSpec],
-    executor: LocalExecutor,
-    checkpoint: bool = False,
-    progress: Progress | None = None,
-) -> list[Finished]:
-    """Run every trial of ``specs`` whose folder in ``root`` is not complete; write each result.
-
-    experiment.json must exist (:func:`start_experiment`, or a resumed experiment).
-    With ``checkpoint`` each trial saves ``checkpoint.pt`` in its folder at each eval and
-    continues from it when run again; the file is deleted once the trial is recorded.
-    Returns the trials finished by this call. KeyboardInterrupt propagates after
-    everything finished has been written.
-    """
-    for spec in specs:
-        if store.is_trial_complete(root / spec.folder):
-            (root / spec.folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # left by a kill after trial.json
-    todo = [s for s in specs if not store.is_trial_complete(root / s.folder)]
-    if executor.workers > 1:  # longest budgets first, so that the workers run out of work together
-        todo.sort(key=lambda s: -s.budget_seconds)
-    for spec in todo:
-        spec.checkpoint_dir = str((root / spec.folder).resolve()) if checkpoint else None
-    finished: list[Finished] = []
-    if progress:
-        progress.begin(specs, todo, root)
-
-    def record(done: Finished) -> None:
-        store.write_trial(root, done.spec, done.result, done.evals)
-        (root / done.spec.folder / CHECKPOINT_FILE).unlink(missing_ok=True)
-        finished.append(done)
-        if progress:
-            progress.finished(done)
-
-    try:
-        executor.run(todo, on_finished=record, on_eval=progress.eval if progress else None,
-                     on_start=progress.started if progress else None,
-                     on_retry=progress.retry if progress else None)
-    finally:
-        if progress:
-            progress.end()
-    return finished
-
-
-# ------------------------------------------------------------------------------------ progress
+from optbench import store
+from optbench.spec import ERROR_STATUSES, FinishedTrial, TrialSpec
 
 
 def _duration(seconds: float | None) -> str:
@@ -152,7 +23,7 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def outcome_text(done: Finished) -> str:
+def outcome_text(done: FinishedTrial) -> str:
     """``reached at step 350 (2.31 s)``, or the status and its reason, in a few words."""
     r = done.result
     if r.reached:
@@ -209,16 +80,16 @@ class Progress:
             if spec.folder in self.running:
                 self.running[spec.folder].update(step=row.get("step", 0), time=row.get("submission_time", 0.0))
 
-    def retry(self, done: Finished) -> None:
+    def retry(self, done: FinishedTrial) -> None:
         self.console.print(f"  {done.spec.folder}: {done.result.error}; running it once more", highlight=False)
 
-    def finished(self, done: Finished) -> None:
+    def finished(self, done: FinishedTrial) -> None:
         r, folder = done.result, done.spec.folder
         with self.lock:
             self.running.pop(folder, None)
             self.left_budget.pop(folder, None)
             self.done += 1
-            self.failed += r.status in FAILED
+            self.failed += r.status in ERROR_STATUSES
             if r.reached and r.time_to_target is not None:
                 workload = done.spec.workload.name
                 if workload not in self.best or r.time_to_target < self.best[workload][0]:
@@ -266,7 +137,7 @@ class Progress:
             if data.get("status") == "reached" and ttt is not None and workload:
                 if workload not in self.best or ttt < self.best[workload][0]:
                     self.best[workload] = (ttt, data.get("submission", "?"))
-            self.failed += data.get("status") in FAILED
+            self.failed += data.get("status") in ERROR_STATUSES
 
     def __rich__(self) -> Any:
         from rich.table import Table
@@ -285,13 +156,3 @@ class Progress:
         if best:
             grid.add_row("  [bold]best[/] " + " · ".join(f"{w}: {s} {t:.2f} s" for w, (t, s) in best))
         return grid
-
-
-def result_row(spec: TrialSpec, result: Any) -> dict[str, Any]:
-    """A flat summary row for tables."""
-    return {"workload": spec.workload.name, "submission": spec.submission, "study": spec.study,
-            "trial": spec.trial, **{k: v for k, v in asdict(result).items() if k != "traceback"}}
-
-
-def elapsed_since(start: float) -> str:
-    return f"{time.monotonic() - start:.1f} s"

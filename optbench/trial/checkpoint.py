@@ -41,12 +41,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from optbench.errors import OptbenchError
-from optbench.spec import Context, TrialSpec, stable_hash
+from optbench.spec import Context, TrialOutcome, TrialRuntime, TrialSpec, TrialStatus, stable_hash
 
 if TYPE_CHECKING:
     import torch
-
-    from optbench.trial import SubmissionClock, TrialOutcome
 
 CHECKPOINT_FILE = "checkpoint.pt"
 FORMAT = 1
@@ -60,10 +58,6 @@ class StateDict:
     """Marks an object saved through ``state_dict()``; restored with ``load_state_dict``."""
 
     data: Any
-
-
-def path_for(spec: TrialSpec) -> Path | None:
-    return Path(spec.checkpoint_dir) / CHECKPOINT_FILE if spec.checkpoint_dir else None
 
 
 def identity(spec: TrialSpec) -> str:
@@ -133,69 +127,79 @@ def _set_rng_states(states: dict[str, Any], device: torch.device) -> None:
         torch.cuda.set_rng_state(states["cuda"], device)
 
 
-def save(spec: TrialSpec, model: torch.nn.Module, state: Any, ctx: Context, clock: SubmissionClock,
-         out: TrialOutcome) -> None:
-    """Write the trial's checkpoint (a no-op without ``--checkpoint``). Call it right after an eval."""
-    path = path_for(spec)
-    if path is None:
-        return
-    import torch
+class Checkpointer:
+    """One trial's checkpoint file; every method is a no-op when the trial does not checkpoint.
 
-    result = {name: getattr(out.result, name) for name in _RESULT_FIELDS}
-    result["total_time"] = out.evals[-1]["total_time"] if out.evals else 0.0  # wall time at this eval
-    payload = {
-        "format": FORMAT, "identity": identity(spec), "step": ctx.step, "submission_time": clock.elapsed,
-        "batches_drawn": ctx.step, "model": model.state_dict(), "state": pack(state), "result": result,
-        "evals": out.evals, "rng": _rng_states(torch.device(ctx.device)),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-        os.replace(tmp, path)  # a killed process leaves the previous checkpoint, never half of one
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    ``clock`` arguments are the trial's submission clock (anything with ``elapsed``)."""
 
+    def __init__(self, path: Path | None, identity: str):
+        self.path, self.identity = path, identity
 
-def load(spec: TrialSpec, device: torch.device) -> dict[str, Any] | None:
-    """The trial's checkpoint, or None when there is none, it is damaged or it belongs to another trial."""
-    path = path_for(spec)
-    if path is None or not path.is_file():
-        return None
-    import torch
+    @classmethod
+    def for_trial(cls, spec: TrialSpec, runtime: TrialRuntime) -> Checkpointer:
+        path = Path(runtime.checkpoint_dir) / CHECKPOINT_FILE if runtime.checkpoint_dir else None
+        return cls(path, identity(spec))
 
-    try:  # our own file, in the user's results folder: trusted, and it holds numpy/Python RNG states
-        payload = torch.load(path, map_location=device, weights_only=False)
-    except Exception:
-        return None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("identity") != identity(spec):
-        return None
-    return payload
+    def save(self, model: torch.nn.Module, state: Any, ctx: Context, clock: Any, out: TrialOutcome) -> None:
+        """Write the trial's checkpoint (a no-op without ``--checkpoint``). Call it right after an eval."""
+        if self.path is None:
+            return
+        import torch
 
+        result = {name: getattr(out.result, name) for name in _RESULT_FIELDS}
+        result["status"] = str(out.result.status)
+        result["total_time"] = out.evals[-1]["total_time"] if out.evals else 0.0  # wall time at this eval
+        payload = {
+            "format": FORMAT, "identity": self.identity, "step": ctx.step, "submission_time": clock.elapsed,
+            "batches_drawn": ctx.step, "model": model.state_dict(), "state": pack(state), "result": result,
+            "evals": out.evals, "rng": _rng_states(torch.device(ctx.device)),
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                torch.save(payload, fh)
+            os.replace(tmp, self.path)  # a killed process leaves the previous checkpoint, never half of one
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
-def restore(spec: TrialSpec, model: torch.nn.Module, state: Any, batches: Iterator, ctx: Context,
-            clock: SubmissionClock, out: TrialOutcome) -> Any:
-    """Continue from the trial's checkpoint, if it has one; returns the (restored) submission state.
+    def load(self, device: torch.device) -> dict[str, Any] | None:
+        """The checkpoint, or None when there is none, it is damaged or it belongs to another trial."""
+        if self.path is None or not self.path.is_file():
+            return None
+        import torch
 
-    Call it after the model, the submission state and the batch stream have been made
-    as for a fresh trial; without a checkpoint nothing changes.
-    """
-    import torch
+        try:  # our own file, in the user's results folder: trusted, and it holds numpy/Python RNG states
+            payload = torch.load(self.path, map_location=device, weights_only=False)
+        except Exception:
+            return None
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("identity") != self.identity:
+            return None
+        return payload
 
-    device = torch.device(ctx.device)
-    payload = load(spec, device)
-    if payload is None:
+    def restore(self, model: torch.nn.Module, state: Any, batches: Iterator, ctx: Context, clock: Any,
+                out: TrialOutcome) -> Any:
+        """Continue from the checkpoint, if there is one; returns the (restored) submission state.
+
+        Call it after the model, the submission state and the batch stream have been made
+        as for a fresh trial; without a checkpoint nothing changes.
+        """
+        import torch
+
+        device = torch.device(ctx.device)
+        payload = self.load(device)
+        if payload is None:
+            return state
+        model.load_state_dict(payload["model"])
+        state = unpack(state, payload["state"])
+        next(itertools.islice(batches, payload["batches_drawn"], payload["batches_drawn"]), None)  # fast-forward
+        ctx.step, ctx.submission_time = payload["step"], payload["submission_time"]
+        clock.elapsed = payload["submission_time"]
+        for name, value in payload["result"].items():
+            setattr(out.result, name, value)
+        out.result.status = TrialStatus(out.result.status)
+        out.result.preemption_count += 1
+        out.evals[:] = payload["evals"]
+        _set_rng_states(payload["rng"], device)
         return state
-    model.load_state_dict(payload["model"])
-    state = unpack(state, payload["state"])
-    next(itertools.islice(batches, payload["batches_drawn"], payload["batches_drawn"]), None)  # fast-forward
-    ctx.step, ctx.submission_time = payload["step"], payload["submission_time"]
-    clock.elapsed = payload["submission_time"]
-    for name, value in payload["result"].items():
-        setattr(out.result, name, value)
-    out.result.preemption_count += 1
-    out.evals[:] = payload["evals"]
-    _set_rng_states(payload["rng"], device)
-    return state

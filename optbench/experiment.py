@@ -1,0 +1,204 @@
+"""One experiment, start to finish: its configuration, its folder and experiment.json, the plan,
+running it (or the rest of it, on ``--resume``).
+
+``optbench run`` and the tests drive exactly this code: :func:`configure` turns options
+into a :class:`~optbench.spec.RunConfig`, :mod:`optbench.plan` makes the trials, :func:`start_experiment` writes
+experiment.json, and :func:`run_experiment` runs every trial not yet complete. On
+``--resume``, :func:`resume` rebuilds plan and configuration from experiment.json and
+takes from the command line only what may change (how the plan runs). Results are
+written by this process as each trial finishes (docs/design.md §5), so a killed run loses
+only the trials that were running (and, with ``--checkpoint``, only what they did since
+their last eval).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import platform
+import signal
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Protocol
+
+from optbench import __version__, store
+from optbench.errors import OptbenchError
+from optbench.plan import Resumed, plan_record, resume_plan
+from optbench.spec import Executor, FinishedTrial, RunConfig, TrialSpec
+from optbench.trial.checkpoint import CHECKPOINT_FILE
+
+
+class Progress(Protocol):
+    """What the run reports as it goes (``optbench.report.progress`` draws it on a terminal)."""
+
+    def begin(self, specs: list[TrialSpec], todo: list[TrialSpec], root: Path) -> None: ...
+
+    def started(self, spec: TrialSpec) -> None: ...
+
+    def eval(self, spec: TrialSpec, row: dict[str, Any]) -> None: ...
+
+    def retry(self, done: FinishedTrial) -> None: ...
+
+    def finished(self, done: FinishedTrial) -> None: ...
+
+    def end(self) -> None: ...
+
+
+# ------------------------------------------------------------------------ configuration and plan
+
+
+def configure(*, workloads: list[str], submissions: list[str], suite: str | None, ruleset: str,
+              preset: str | None, studies: int | None, trials: int | None, hparams: dict[str, Any] | None,
+              **options: Any) -> RunConfig:
+    """The run's configuration from ``optbench run``'s options.
+
+    Without ``--preset`` a run is quick: 1 study, and 5 trials under external tuning;
+    the self-tuning budget multiplier is the default preset's. ``--hparams`` means one
+    trial per study. ``preset`` is recorded only when one was asked for.
+    """
+    from optbench import tuning
+
+    if hparams is not None or ruleset == "self":
+        trials_wanted = 1 if hparams is not None else trials
+    else:
+        trials_wanted = trials or (None if preset else 5)
+    rules = tuning.resolve_ruleset(preset, ruleset, trials=trials_wanted, studies=studies or (None if preset else 1))
+    if options.get("amp") not in (None, "bf16"):
+        raise OptbenchError(f"--amp {options['amp']}: only bf16 is supported")
+    return RunConfig(workloads=tuple(workloads), submissions=tuple(submissions), suite=suite,
+                     ruleset=rules.ruleset, preset=preset, studies=rules.studies, trials=rules.trials,
+                     budget_multiplier=rules.budget_multiplier, hparams=hparams, **options)
+
+
+def default_experiment_name() -> str:
+    return datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+
+
+def git_state(path: Path) -> dict[str, Any]:
+    """Commit and dirtiness of the repository holding ``path`` (empty when not a repo)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, timeout=5)
+        if commit.returncode != 0:
+            return {}
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=path, capture_output=True, text=True, timeout=5)
+        return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {}
+
+
+def environment() -> dict[str, Any]:
+    """Versions and hardware, for provenance (torch is imported by the caller anyway)."""
+    import torch
+
+    info: dict[str, Any] = {
+        "optbench": __version__, "torch": torch.__version__, "python": platform.python_version(),
+        "platform": platform.platform(), "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(), "cuda_available": torch.cuda.is_available(),
+    }
+    if torch.cuda.is_available():
+        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return info
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def experiment_record(name: str, specs: list[TrialSpec], config: RunConfig) -> dict[str, Any]:
+    """experiment.json: the command, the configuration, provenance, and the whole resolved plan."""
+    return {
+        "name": name,
+        "created": _now(),
+        "command": sys.argv,
+        "config": config.to_record(),
+        "environment": environment(),
+        "git": git_state(Path(__file__).parent),
+        **plan_record(specs),
+        "resumes": [],
+    }
+
+
+def start_experiment(root: Path, specs: list[TrialSpec], config: RunConfig) -> None:
+    """Create ``root`` and write experiment.json; an existing experiment is never overwritten."""
+    if (root / store.EXPERIMENT_FILE).is_file():
+        raise OptbenchError(f"{root} already holds an experiment; continue it with `optbench run --resume {root}`, "
+                            "or choose another --name")
+    store.check_writable(root)
+    store.write_experiment(root, experiment_record(root.name, specs, config))
+
+
+def resume(root: Path, force: bool, execution: dict[str, Any]) -> tuple[list[TrialSpec], RunConfig, Resumed]:
+    """The recorded plan and configuration of the experiment in ``root``, with ``execution`` (the
+    options given again: how the plan runs, :attr:`RunConfig.EXECUTION_FIELDS`) taking the place
+    of the recorded ones; the resume is noted in experiment.json."""
+    unknown = set(execution) - set(RunConfig.EXECUTION_FIELDS)
+    if unknown:
+        raise OptbenchError(f"--resume cannot change {', '.join(sorted(unknown))}")
+    resumed = resume_plan(root, force)
+    config = dataclasses.replace(resumed.config, **execution)
+    store.check_writable(root)
+    entry = {"time": _now(), "command": sys.argv, "forced": resumed.changes,
+             **{name: getattr(config, name) for name in ("workers", "threads", "checkpoint")}, **execution}
+    store.write_experiment(root, {**resumed.record, "resumes": [*resumed.record.get("resumes", []), entry]})
+    return resumed.specs, config, resumed
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """A polite kill (CI cancelling a job) stops the run like Ctrl-C: finished trials are kept."""
+    def terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_experiment(
+    root: Path,
+    specs: list[TrialSpec],
+    executor: Executor,
+    checkpoint: bool = False,
+    progress: Progress | None = None,
+) -> list[FinishedTrial]:
+    """Run every trial of ``specs`` whose folder in ``root`` is not complete; write each result.
+
+    experiment.json must exist (:func:`start_experiment`, or a resumed experiment).
+    With ``checkpoint`` each trial saves ``checkpoint.pt`` in its folder at each eval and
+    continues from it when run again; the file is deleted once the trial is recorded.
+    Returns the trials finished by this call. KeyboardInterrupt propagates after
+    everything finished has been written.
+    """
+    for spec in specs:
+        if store.is_trial_complete(root / spec.folder):
+            (root / spec.folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # left by a kill after trial.json
+    todo = [s for s in specs if not store.is_trial_complete(root / s.folder)]
+    if executor.workers > 1:  # longest budgets first, so that the workers run out of work together
+        todo.sort(key=lambda s: -s.budget_seconds)
+    finished: list[FinishedTrial] = []
+    if progress:
+        progress.begin(specs, todo, root)
+
+    def record(done: FinishedTrial) -> None:
+        store.write_trial(root, done.spec, done.result, done.evals, done.runtime)
+        (root / done.spec.folder / CHECKPOINT_FILE).unlink(missing_ok=True)
+        finished.append(done)
+        if progress:
+            progress.finished(done)
+
+    try:
+        executor.run(todo, on_finished=record, on_eval=progress.eval if progress else None,
+                     on_start=progress.started if progress else None,
+                     on_retry=progress.retry if progress else None,
+                     checkpoint_root=str(root.resolve()) if checkpoint else None)
+    finally:
+        if progress:
+            progress.end()
+    return finished
+
+

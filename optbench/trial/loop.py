@@ -1,0 +1,123 @@
+"""ONE trial: train a submission on a workload until the target or the budget (docs/design.md §4).
+
+The clock follows AlgoPerf (:mod:`optbench.trial.clock`): *submission time* is the time
+spent fetching batches, updating the model and in ``prepare_for_eval``; model/optimizer
+initialisation, evaluation and logging are timed separately and never count.
+
+:func:`run_trial` runs in the current process and never raises for a trial's own
+failure: an exception becomes ``failed`` (with its traceback), a non-finite loss
+``diverged``. Isolation from crashes and hangs is the executor's job (it runs this
+function in a child process); so is starting the ranks of a data-parallel trial, each of
+which runs this same loop with its :mod:`~optbench.trial.ranks` hooks.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from optbench.errors import OptbenchError
+from optbench.spec import Context, TrialOutcome, TrialResult, TrialRuntime, TrialSpec, TrialStatus
+from optbench.submissions import load_submission
+from optbench.trial import ranks as rank_hooks
+from optbench.trial.accelerate import accelerate
+from optbench.trial.checkpoint import Checkpointer
+from optbench.trial.clock import RecordingLoss, SubmissionClock
+from optbench.workloads.runtime import build_workload
+
+EvalCallback = Callable[[dict[str, Any]], None]
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def run_trial(spec: TrialSpec, runtime: TrialRuntime | None = None, on_eval: EvalCallback | None = None) -> TrialOutcome:
+    """Run one trial here and now; always returns an outcome (see the module docstring)."""
+    wall_start = time.perf_counter()
+    outcome = TrialOutcome(TrialResult(TrialStatus.FAILED))
+    try:
+        _train(spec, runtime or TrialRuntime(), outcome, wall_start, on_eval)
+    except OptbenchError as exc:
+        outcome.result.status, outcome.result.error = TrialStatus.FAILED, str(exc)
+    except Exception as exc:  # the submission's (or workload's) own bug: record it, never raise
+        outcome.result.status, outcome.result.error = TrialStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        outcome.result.traceback = traceback.format_exc()
+    outcome.result.total_time += time.perf_counter() - wall_start  # a resumed trial starts from its earlier total
+    return outcome
+
+
+def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start: float,
+           on_eval: EvalCallback | None) -> None:
+    # -- set-up: not submission time ------------------------------------------------------------
+    if runtime.num_threads:
+        torch.set_num_threads(runtime.num_threads)
+    seed_everything(spec.seed)
+    device = torch.device(runtime.torch_device(spec))
+    workload = build_workload(spec.workload, device, spec.data_dir)
+    submission = load_submission(spec.submission_path)
+    hparams = submission.resolve_hparams(spec.hparams)
+    wl, result, ranks = spec.workload, out.result, rank_hooks.current()  # ranks: no-ops on one process
+    ctx = Context(wl.name, wl.budget.step_hint, spec.budget_seconds,
+                  submission.batch_size(wl.name) or wl.batch_size, str(device), spec.seed,
+                  metadata={**workload.data.info, **workload.data.metadata})
+    model = ranks.wrap(workload.init_model(spec.seed))  # DistributedDataParallel in a data-parallel trial
+    state = submission.init(model, hparams, ctx)
+    batches = ranks.train_batches(workload.data, ctx.batch_size, torch.Generator().manual_seed(spec.seed))
+    train_loss, result.compile_time = accelerate(spec, device, workload, model, ctx.batch_size)
+    loss_fn, clock = RecordingLoss(train_loss), SubmissionClock(device, reduce=ranks.clock_reduce())
+    result.status = TrialStatus.BUDGET_EXHAUSTED
+    checkpoint = Checkpointer.for_trial(spec, runtime)
+    state = checkpoint.restore(model, state, batches, ctx, clock, out)  # --checkpoint: go on from the last
+    result.init_time += time.perf_counter() - wall_start
+    last_eval_step, last_eval_time = ctx.step, clock.elapsed
+
+    def evaluate() -> bool:
+        """Timed prepare_for_eval, untimed eval; records a row; True when the target is hit."""
+        nonlocal state, last_eval_step, last_eval_time
+        with clock:
+            state = submission.prepare_for_eval(model, state, hparams, ctx)
+        eval_start = time.perf_counter()
+        metrics = ranks.evaluate(workload, model)
+        result.eval_time += time.perf_counter() - eval_start
+        last_eval_step, last_eval_time = ctx.step, clock.elapsed
+        row = {"step": ctx.step, "submission_time": clock.elapsed, "eval_time": result.eval_time,
+               "total_time": result.total_time + time.perf_counter() - wall_start, **metrics}
+        out.evals.append(row)
+        result.num_evals += 1
+        if on_eval:
+            on_eval(row)
+        value, within_budget = metrics.get(wl.target.metric), clock.elapsed <= spec.budget_seconds
+        if within_budget and value is not None and math.isfinite(value):
+            if result.best_metric is None or wl.target.better(value, result.best_metric):
+                result.best_metric = value
+        hit = within_budget and wl.target.is_hit(value)
+        if hit and result.steps_to_target is None:
+            result.status, result.steps_to_target, result.time_to_target = TrialStatus.REACHED, ctx.step, clock.elapsed
+        return hit
+
+    # -- the loop: only what is inside `with clock` is submission time --------------------------
+    while True:
+        with clock:
+            batch = next(batches)
+            state = submission.update(model, batch, loss_fn, state, hparams, ctx)
+        ctx.step, ctx.submission_time = ctx.step + 1, clock.elapsed
+        if loss_fn.last is not None and not math.isfinite(ranks.loss_for_check(loss_fn.last).item()):
+            result.status, result.error = TrialStatus.DIVERGED, f"non-finite training loss at step {ctx.step}"
+            break
+        if clock.elapsed > spec.budget_seconds or (wl.budget.max_steps and ctx.step >= wl.budget.max_steps):
+            evaluate()  # the final eval: recorded, but past the budget it cannot hit the target
+            break
+        if ctx.step == 1 or wl.eval.is_due(ctx.step, clock.elapsed, last_eval_step, last_eval_time):
+            if evaluate() and spec.stop_at_target:
+                break
+            checkpoint.save(model, state, ctx, clock, out)  # --checkpoint only; not submission time
+    result.steps, result.submission_time = ctx.step, clock.elapsed
