@@ -288,7 +288,7 @@ def validate(
             space = tuning.load_search_space(sub.search_space_path)
             tuning.sample_points(space, 1, 0, source=str(sub.search_space_path))
         wl, sub_name, sub_path = find_workload(workload), sub.name, str(sub.path)
-        console.print(f"submission {sub.name}: {sub.form} form, code hash {sub.code_hash}")
+        console.print(f"submission {sub.name}: {sub.form_name} form, code hash {sub.code_hash}")
     else:
         wl = load_workload_file(path)
         check_names_registered(wl)

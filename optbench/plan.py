@@ -49,7 +49,7 @@ from optbench.spec import (
 )
 
 if TYPE_CHECKING:
-    from optbench.submissions import Submission
+    from optbench.submissions import SubmissionFolder
 
 #: experiment.json's layout version (absent in records older than resume support).
 FORMAT = 1
@@ -88,7 +88,7 @@ def build_plan(workloads: list[WorkloadSpec], submissions: list[SubmissionRef], 
     return specs
 
 
-def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission], config: RunConfig) -> list[TrialSpec]:
+def plan_from_config(workloads: list[WorkloadSpec], submissions: list[SubmissionFolder], config: RunConfig) -> list[TrialSpec]:
     """The plan a run configuration asks for.
 
     ``ruleset`` is ``external`` (quasi-random search points per study, or the fixed
@@ -201,7 +201,7 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
         if current.hash != entry["hash"]:
             changes.append(f"workload {name} changed (hash {entry['hash']} -> {current.hash})")
 
-    submissions: dict[str, Submission] = {}
+    submissions: dict[str, SubmissionFolder] = {}
     for name, entry in (record.get("submissions") or {}).items():
         path = Path(entry.get("path", ""))
         if not path.is_dir():
@@ -228,7 +228,7 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
     return Resumed(specs, record, config, changes, notes)
 
 
-def _spec_from_entry(entry: dict[str, Any], workloads: dict[str, WorkloadSpec], submissions: dict[str, Submission],
+def _spec_from_entry(entry: dict[str, Any], workloads: dict[str, WorkloadSpec], submissions: dict[str, SubmissionFolder],
                      config: RunConfig) -> TrialSpec:
     try:
         sub = submissions[entry["submission"]]

@@ -63,7 +63,8 @@ def test_unknown_names(tmp_path):
 
 def test_submission_missing_functions_or_failing_import(tmp_path):
     write(tmp_path / "empty" / "submission.py", "x = 1\n")
-    assert_clean_error(run_cli("validate", str(tmp_path / "empty")), "defines neither make_optimizer")
+    assert_clean_error(run_cli("validate", str(tmp_path / "empty")), "defines neither", "make_optimizer(params",
+                       "init_optimizer_state(")
     write(tmp_path / "broken" / "submission.py", "import not_a_module_anywhere\n")
     assert_clean_error(run_cli("validate", str(tmp_path / "broken")), "failed to import", "not_a_module_anywhere")
     write(tmp_path / "syntax" / "submission.py", "def f(:\n")

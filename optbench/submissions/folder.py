@@ -1,0 +1,109 @@
+"""A submission folder as files: found by name or path, read and hashed without running its code.
+
+Checking a folder needs no torch; loading the code (:meth:`SubmissionFolder.load`) happens in
+the worker process that runs the trial.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+
+from optbench.errors import OptbenchError
+
+if TYPE_CHECKING:
+    from optbench.submissions.loading import LoadedSubmission
+
+BUILTIN_SUBMISSIONS_DIR = Path(__file__).resolve().parents[2] / "submissions"
+SEARCH_SPACE_FILES = ("search_space.yaml", "search_space.yml", "tuning_search_space.json")
+#: The keys a submission.yaml may have.
+YAML_KEYS = frozenset({"optimizer", "defaults", "description"})
+
+
+def submission_dirs(extra: list[Path] | None = None) -> list[Path]:
+    dirs = [Path(d) for d in (extra or [])]
+    for d in dirs:
+        if not d.is_dir():
+            raise OptbenchError(f"--submissions-dir {d}: not a folder")
+    return [*dirs, BUILTIN_SUBMISSIONS_DIR]
+
+
+def discover(extra: list[Path] | None = None) -> dict[str, Path]:
+    """Submission name (folder name) → folder; earlier folders shadow later ones."""
+    found: dict[str, Path] = {}
+    for base in reversed(submission_dirs(extra)):
+        if base.is_dir():
+            for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+                if (folder / "submission.py").is_file() or (folder / "submission.yaml").is_file():
+                    found[folder.name] = folder
+    return found
+
+
+def code_hash(folder: Path) -> str:
+    """A hash of every source/config file in the folder, so a changed submission is noticed."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".yaml", ".yml", ".json") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SubmissionFolder:
+    """What can be known of a submission without running its code."""
+
+    name: str
+    path: Path
+    form: Literal["python", "yaml"]  #: which file defines it (the Python form is known once loaded)
+    code_hash: str
+    search_space_path: Path | None
+    config: dict[str, Any] = field(default_factory=dict)  #: submission.yaml's content (yaml form)
+
+    @property
+    def source(self) -> Path:
+        return self.path / ("submission.yaml" if self.form == "yaml" else "submission.py")
+
+    def load(self) -> LoadedSubmission:
+        """Import the code (or resolve the YAML's optimizer class) and check its API."""
+        from optbench.submissions.loading import load_folder
+
+        return load_folder(self)
+
+
+def read_submission(folder: Path) -> SubmissionFolder:
+    """Check a submission folder's files (no code is run)."""
+    folder = Path(folder)
+    search_space = next((folder / f for f in SEARCH_SPACE_FILES if (folder / f).is_file()), None)
+    if (folder / "submission.py").is_file():
+        return SubmissionFolder(folder.name, folder, "python", code_hash(folder), search_space)
+    if (folder / "submission.yaml").is_file():
+        source = folder / "submission.yaml"
+        try:
+            config = yaml.safe_load(source.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise OptbenchError(f"{source}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        if not isinstance(config, dict) or set(config) - YAML_KEYS:
+            extra = sorted(set(config) - YAML_KEYS) if isinstance(config, dict) else config
+            raise OptbenchError(f"{source}: unknown keys {extra}; allowed: {', '.join(sorted(YAML_KEYS))}")
+        if not isinstance(config.get("defaults", {}), dict):
+            raise OptbenchError(f"{source}: defaults: expected a mapping of hyperparameter to value")
+        return SubmissionFolder(folder.name, folder, "yaml", code_hash(folder), search_space, config=config)
+    raise OptbenchError(f"{folder}: not a submission folder (no submission.py or submission.yaml in it)")
+
+
+def find_submission(name_or_path: str, extra: list[Path] | None = None) -> SubmissionFolder:
+    """A submission by name (a folder under submissions/ or --submissions-dir) or by path."""
+    if "/" in name_or_path or Path(name_or_path).is_dir() and not discover(extra).get(name_or_path):
+        return read_submission(Path(name_or_path))
+    known = discover(extra)
+    if name_or_path not in known:
+        raise OptbenchError(
+            f"unknown submission {name_or_path!r}; known: {', '.join(sorted(known))} "
+            "(see `optbench list submissions`, or pass --submissions-dir or a folder path)"
+        )
+    return read_submission(known[name_or_path])
