@@ -103,7 +103,7 @@ def main() -> None:
     if data_dir is None and wl.suite == "gpu_tiny":
         import tempfile
 
-        from optbench.workloads.gpu.fake_data import write_all
+        from optbench.workloads.real_data.fake_data import write_all
 
         data_dir = str(write_all(Path(tempfile.mkdtemp(prefix="optbench-tiny-"))))
     where = {"device": args.device, "data_dir": data_dir}

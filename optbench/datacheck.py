@@ -1,6 +1,6 @@
 """``optbench data check WORKLOAD --data-dir DIR``: is DIR what the workload reads?
 
-It runs the same checks as the dataset factories (:mod:`optbench.workloads.gpu.formats`:
+It runs the same checks as the dataset factories (:mod:`optbench.workloads.real_data.formats`:
 files present, formats, counts, shard headers and sizes, a sample of images decoded),
 prints what was found, every problem, and how to get the data. It never downloads and
 never imports torch. Exit 0 when the folder is usable, 2 when it is not.
@@ -22,7 +22,7 @@ def check_workload_data(workload: str, data_dir: Path, workloads_dir: list[Path]
     from rich.markup import escape
 
     from optbench.workloads import find_workload
-    from optbench.workloads.gpu.formats import CHECKERS
+    from optbench.workloads.real_data.formats import CHECKERS
 
     console = console or Console()
 

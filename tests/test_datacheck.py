@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from optbench.datacheck import check_workload_data
-from optbench.workloads.gpu import fake_data
+from optbench.workloads.real_data import fake_data
 from tests.conftest import run_cli
 
 TINY = ["cifar10_resnet18_tiny", "nanogpt_fineweb_tiny", "imagenet_resnet50_tiny"]

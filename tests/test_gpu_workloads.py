@@ -18,10 +18,10 @@ from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.submissions import BUILTIN_SUBMISSIONS_DIR
 from optbench.trial import run_trial
 from optbench.workloads import find_workload
-from optbench.workloads.gpu import fake_data
-from optbench.workloads.gpu.cifar10 import crop_flip
-from optbench.workloads.gpu.formats import read_shard_header
-from optbench.workloads.gpu.imagefolder import imagefolder
+from optbench.workloads.real_data import fake_data
+from optbench.workloads.real_data.cifar10 import crop_flip
+from optbench.workloads.real_data.formats import read_shard_header
+from optbench.workloads.real_data.imagefolder import imagefolder
 from optbench.workloads.runtime import build_workload
 from tests.conftest import run_cli, one_thread
 

@@ -56,7 +56,7 @@ def test_zipf_classes_logs_the_loss_of_each_frequency_group():
     counts = torch.bincount(data.data["train"][1], minlength=1000)
     assert counts[0] > 100 * counts[-1] and counts.min() >= 1  # heavy tail, every class present
     # the group means weight the examples, so the split's loss is their example-weighted average
-    from optbench.workloads.builtin.metrics import class_group_bounds
+    from optbench.workloads.parts.metrics import class_group_bounds
 
     head_end, mid_end = class_group_bounds(1000)
     shares = [counts[:head_end].sum(), counts[head_end:mid_end].sum(), counts[mid_end:].sum()]

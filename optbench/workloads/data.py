@@ -4,30 +4,18 @@ Every mini workload fits in memory, so :class:`TensorData` keeps each split as
 tensors (moved once to the trial's device) and draws training batches by indexing
 a seeded permutation — the same thing a hand-written loop does, so the runner adds
 no input-pipeline overhead. Workloads that stream (fresh samples, random text
-windows) implement the same three members: ``train_batches``, ``eval_batches``,
-``splits``, plus ``info``/``metadata`` and ``to``.
+windows) implement the same :class:`optbench.spec.Dataset` protocol: ``train_batches``,
+``eval_batches``, ``splits``, plus ``info``/``metadata`` and ``to``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterator
 
 import torch
 
 Batch = tuple[Any, torch.Tensor]  #: (inputs, targets); inputs may be a tensor or a tuple of tensors
-
-
-class Data(Protocol):
-    info: dict[str, Any]  #: what the model factory needs: input_dim, num_classes, ...
-    metadata: dict[str, Any]  #: facts about the problem: f_star, L, mu, ...
-    splits: tuple[str, ...]  #: eval splits: "train", "validation", optionally "test"
-
-    def to(self, device: torch.device | str) -> Data: ...
-
-    def train_batches(self, batch_size: int, generator: torch.Generator) -> Iterator[Batch]: ...
-
-    def eval_batches(self, split: str, batch_size: int) -> Iterator[Batch]: ...
 
 
 def _move(x: Any, device: torch.device | str) -> Any:

@@ -83,7 +83,7 @@ def _load_builtins() -> None:
     global _BUILTINS_LOADED
     if not _BUILTINS_LOADED:
         _BUILTINS_LOADED = True
-        importlib.import_module("optbench.workloads.builtin")
+        importlib.import_module("optbench.workloads.parts")
 
 
 DATASETS = Registry("dataset")

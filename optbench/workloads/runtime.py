@@ -16,12 +16,9 @@ from typing import Any, Callable
 import torch
 
 from optbench.errors import OptbenchError
-from optbench.spec import WorkloadSpec
-from optbench.workloads.data import Batch, Data
+from optbench.spec import Dataset, WorkloadSpec
+from optbench.workloads.data import Batch
 from optbench.workloads.registry import DATASETS, LOSSES, METRICS, MODELS
-
-LossFn = Callable[[torch.nn.Module, Batch], torch.Tensor]
-
 
 def _call(factory: Callable[..., Any], what: str, spec: WorkloadSpec, *args: Any, **params: Any) -> Any:
     """Call a factory; a wrong parameter name is the user's YAML, so say so in one line."""
@@ -36,7 +33,7 @@ def _call(factory: Callable[..., Any], what: str, spec: WorkloadSpec, *args: Any
 @dataclass
 class Workload:
     spec: WorkloadSpec
-    data: Data
+    data: Dataset
     elementwise_loss: Callable[[Any, torch.Tensor], torch.Tensor]
     metric_fns: dict[str, Callable[[Any, torch.Tensor], torch.Tensor]]
     device: torch.device

@@ -1,6 +1,6 @@
 """Tiny data in the GPU workloads' real formats, for tests and the ``gpu_tiny`` suite.
 
-``python -m optbench.workloads.gpu.fake_data DIR`` writes, in a second or two::
+``python -m optbench.workloads.real_data.fake_data DIR`` writes, in a second or two::
 
     DIR/cifar-10-batches-py/   data_batch_1..5 (100 images each), test_batch (200), batches.meta
     DIR/fineweb10B/            fineweb_train_000001.bin (8,192 tokens), fineweb_val_000000.bin (4,096)
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from optbench.workloads.gpu.formats import (
+from optbench.workloads.real_data.formats import (
     CIFAR_SUBDIR,
     CIFAR_TEST_FILE,
     CIFAR_TRAIN_FILES,

@@ -75,7 +75,7 @@ def zipf_classes(num_classes: int = 1000, dim: int = 64, num_train: int = 50000,
 
 
 class ClickStream:
-    """The :class:`~optbench.workloads.data.Data` protocol for freshly sampled click logs."""
+    """The :class:`~optbench.spec.Dataset` protocol for freshly sampled click logs."""
 
     splits = ("train", "validation")
 

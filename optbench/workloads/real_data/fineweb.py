@@ -19,7 +19,7 @@ import torch
 
 from optbench.errors import OptbenchError
 from optbench.workloads.data import Batch
-from optbench.workloads.gpu.formats import FINEWEB_SUBDIR, open_shard, scan_fineweb
+from optbench.workloads.real_data.formats import FINEWEB_SUBDIR, open_shard, scan_fineweb
 from optbench.workloads.registry import register_dataset
 
 

@@ -25,7 +25,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from optbench.workloads.data import Batch
-from optbench.workloads.gpu.formats import IMAGENET_SUBDIR, scan_imagefolder
+from optbench.workloads.real_data.formats import IMAGENET_SUBDIR, scan_imagefolder
 from optbench.workloads.registry import register_dataset
 
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

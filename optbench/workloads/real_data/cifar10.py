@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from optbench.workloads.data import Batch
-from optbench.workloads.gpu.formats import CIFAR_SUBDIR, read_cifar10
+from optbench.workloads.real_data.formats import CIFAR_SUBDIR, read_cifar10
 from optbench.workloads.registry import register_dataset
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)

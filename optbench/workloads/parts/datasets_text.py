@@ -29,7 +29,7 @@ from optbench.workloads.registry import register_dataset
 
 
 class ByteStream:
-    """The :class:`~optbench.workloads.data.Data` protocol for next-byte prediction."""
+    """The :class:`~optbench.spec.Dataset` protocol for next-byte prediction."""
 
     splits = ("train", "validation")
 
