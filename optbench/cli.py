@@ -357,7 +357,7 @@ def data_check(
     workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML."),
 ) -> None:
     """Check that DATA_DIR holds what WORKLOAD reads (files, formats, sizes, magic numbers); exit 2 if not."""
-    from optbench.datacheck import check_workload_data
+    from optbench.tools.datacheck import check_workload_data
 
     if not check_workload_data(workload, data_dir, workloads_dir, console):
         raise typer.Exit(2)
@@ -457,12 +457,12 @@ def calibrate_cmd(
     workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
     submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
 ) -> None:
-    """Propose a workload's target and budget from tuned baselines, the AlgoPerf way (see optbench/calibrate.py)."""
+    """Propose a workload's target and budget from tuned baselines, the AlgoPerf way (see optbench/tools/calibrate.py)."""
     import dataclasses
     import json
     import shlex
 
-    from optbench import calibrate as cal
+    from optbench.tools import calibrate as cal
     from optbench import submissions as subs
     from optbench.executors.local import LocalExecutor
     from optbench.workloads import find_workload
@@ -533,7 +533,7 @@ def theory_cmd(
     workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
 ) -> None:
     """Plain SGD beside the SGD lecture's bounds (constant and decreasing step), log scale, PNG + SVG."""
-    from optbench.theory import theory
+    from optbench.tools.theory import theory
     from optbench.workloads import find_workload
 
     result = theory(find_workload(workload, workloads_dir), out, steps=steps, batch=batch_size, alpha=alpha,

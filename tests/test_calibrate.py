@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from optbench.calibrate import median_toward_easier, median_with_inf, round_target, round_up
+from optbench.tools.calibrate import median_toward_easier, median_with_inf, round_target, round_up
 from optbench.workloads import load_workload_file
 
 from .conftest import REPO, run_cli

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from optbench.datacheck import check_workload_data
+from optbench.tools.datacheck import check_workload_data
 from optbench.workloads.real_data import fake_data
 from tests.conftest import run_cli
 

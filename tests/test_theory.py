@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from optbench.errors import OptbenchError
-from optbench.theory import theory
+from optbench.tools.theory import theory
 from optbench.workloads import find_workload
 
 from .conftest import run_cli
