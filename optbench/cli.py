@@ -283,7 +283,7 @@ def validate(
     from optbench.workloads.loader import check_names_registered
 
     if path.is_dir():
-        sub = subs.read_submission(path).load()
+        sub = subs.load_folder(subs.read_submission(path))
         if sub.search_space_path:
             space = tuning.load_search_space(sub.search_space_path)
             tuning.sample_points(space, 1, 0, source=str(sub.search_space_path))
@@ -462,9 +462,9 @@ def calibrate_cmd(
     import json
     import shlex
 
-    from optbench.tools import calibrate as cal
     from optbench import submissions as subs
     from optbench.executors.local import LocalExecutor
+    from optbench.tools import calibrate as cal
     from optbench.workloads import find_workload
 
     spec = find_workload(workload, workloads_dir)

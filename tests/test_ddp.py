@@ -14,11 +14,11 @@ import pytest
 import torch
 
 from optbench import store
-from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.executors.ddp import launch
+from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.trial import run_trial
 from optbench.workloads import find_workload
-from tests.conftest import REPO, write, one_thread
+from tests.conftest import REPO, one_thread, write
 
 CURVE = ("train/loss", "validation/loss", "validation/accuracy")
 

@@ -23,7 +23,7 @@ from optbench.workloads.real_data.cifar10 import crop_flip
 from optbench.workloads.real_data.formats import read_shard_header
 from optbench.workloads.real_data.imagefolder import imagefolder
 from optbench.workloads.runtime import build_workload
-from tests.conftest import run_cli, one_thread
+from tests.conftest import one_thread, run_cli
 
 TINY = ["cifar10_resnet18_tiny", "nanogpt_fineweb_tiny", "imagenet_resnet50_tiny"]
 NO_CUDA = "needs a CUDA GPU (none on this machine): the GPU path end to end"

@@ -9,8 +9,8 @@ import pytest
 
 from optbench import store
 from optbench.errors import OptbenchError
-from optbench.plan import plan_from_config, resume_plan, trial_entry, trial_seed
 from optbench.experiment import start_experiment
+from optbench.plan import plan_from_config, resume_plan, trial_entry, trial_seed
 from optbench.spec import RunConfig
 from optbench.submissions import find_submission
 from optbench.workloads import find_workload

@@ -19,7 +19,7 @@ NEW = ["heavy_ball", "schedule_free_adamw", "lion"]
 
 @pytest.mark.parametrize("name", ALL)
 def test_baseline_folder_is_complete(name):
-    sub = subs.find_submission(name).load()
+    sub = subs.load_folder(subs.find_submission(name))
     readme = (sub.path / "README.md").read_text()
     assert len(readme.split()) > 60 and "efault" in readme  # says where the defaults come from
     space = tuning.load_search_space(sub.search_space_path)
@@ -51,7 +51,7 @@ def test_schedule_free_evaluates_the_averaged_weights():
     """prepare_for_eval swaps in x (the average); the next update swaps y back."""
     import torch
 
-    sub = subs.find_submission("schedule_free_adamw").load()
+    sub = subs.load_folder(subs.find_submission("schedule_free_adamw"))
     model = torch.nn.Linear(3, 1)
     from optbench.spec import Context
 

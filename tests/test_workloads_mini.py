@@ -14,9 +14,9 @@ import torch
 from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.submissions import BUILTIN_SUBMISSIONS_DIR
 from optbench.trial import run_trial
-from tests.conftest import one_thread
 from optbench.workloads import find_workload, suites
 from optbench.workloads.runtime import build_workload
+from tests.conftest import one_thread
 
 from .conftest import REPO, run_cli
 

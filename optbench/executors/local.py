@@ -35,7 +35,6 @@ Failure handling, in one place:
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing as mp
 import os
 import threading

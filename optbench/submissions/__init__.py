@@ -4,7 +4,8 @@ A submission folder holds ``submission.py`` or ``submission.yaml`` plus a search
 (``search_space.yaml`` or AlgoPerf's ``tuning_search_space.json``):
 
 - :mod:`.folder`: finding and reading a folder without running its code (name, files, code hash);
-- :mod:`.loading`: importing ``submission.py`` in the worker and telling which form it is;
+- :mod:`.loading`: importing ``submission.py`` in the worker and telling which form it is
+  (:mod:`.base`: what every loaded form shares);
 - one module per form, each implementing :class:`optbench.spec.SubmissionForm`, the one
   calling convention of the trial loop: :mod:`.simple` (``make_optimizer``), :mod:`.full`
   (optbench's ``init_optimizer_state``/``update_params``), :mod:`.yaml_form` (an optimizer
@@ -12,6 +13,7 @@ A submission folder holds ``submission.py`` or ``submission.yaml`` plus a search
 - :mod:`.schedules`: the warm-up + cosine schedule the baselines (and users) build on.
 """
 
+from optbench.submissions.base import LoadedSubmission
 from optbench.submissions.folder import (
     BUILTIN_SUBMISSIONS_DIR,
     SEARCH_SPACE_FILES,
@@ -22,11 +24,11 @@ from optbench.submissions.folder import (
     read_submission,
     submission_dirs,
 )
-from optbench.submissions.loading import LoadedSubmission, load_submission
+from optbench.submissions.loading import load_folder, load_submission
 from optbench.submissions.schedules import SCHEDULE_KEYS, warmup_schedule
 
 __all__ = [
     "BUILTIN_SUBMISSIONS_DIR", "SEARCH_SPACE_FILES", "SCHEDULE_KEYS", "LoadedSubmission", "SubmissionFolder",
-    "code_hash", "discover", "find_submission", "load_submission", "read_submission", "submission_dirs",
+    "code_hash", "discover", "find_submission", "load_folder", "load_submission", "read_submission", "submission_dirs",
     "warmup_schedule",
 ]

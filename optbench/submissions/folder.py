@@ -1,7 +1,7 @@
 """A submission folder as files: found by name or path, read and hashed without running its code.
 
-Checking a folder needs no torch; loading the code (:meth:`SubmissionFolder.load`) happens in
-the worker process that runs the trial.
+Checking a folder needs no torch; loading the code (:func:`optbench.submissions.loading.load_folder`)
+happens in the worker process that runs the trial.
 """
 
 from __future__ import annotations
@@ -9,14 +9,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import yaml
 
 from optbench.errors import OptbenchError
-
-if TYPE_CHECKING:
-    from optbench.submissions.loading import LoadedSubmission
 
 BUILTIN_SUBMISSIONS_DIR = Path(__file__).resolve().parents[2] / "submissions"
 SEARCH_SPACE_FILES = ("search_space.yaml", "search_space.yml", "tuning_search_space.json")
@@ -67,12 +64,6 @@ class SubmissionFolder:
     @property
     def source(self) -> Path:
         return self.path / ("submission.yaml" if self.form == "yaml" else "submission.py")
-
-    def load(self) -> LoadedSubmission:
-        """Import the code (or resolve the YAML's optimizer class) and check its API."""
-        from optbench.submissions.loading import load_folder
-
-        return load_folder(self)
 
 
 def read_submission(folder: Path) -> SubmissionFolder:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from optbench.spec import Context
-from optbench.submissions.loading import LoadedSubmission
+from optbench.submissions.base import LoadedSubmission
 
 
 class FullForm(LoadedSubmission):

@@ -13,7 +13,7 @@ from typing import Any
 
 from optbench.errors import OptbenchError
 from optbench.spec import Context
-from optbench.submissions.loading import LoadedSubmission
+from optbench.submissions.base import LoadedSubmission
 
 
 class OptimizerForm(LoadedSubmission):

@@ -20,6 +20,7 @@ from optbench.spec import Dataset, WorkloadSpec
 from optbench.workloads.data import Batch
 from optbench.workloads.registry import DATASETS, LOSSES, METRICS, MODELS
 
+
 def _call(factory: Callable[..., Any], what: str, spec: WorkloadSpec, *args: Any, **params: Any) -> Any:
     """Call a factory; a wrong parameter name is the user's YAML, so say so in one line."""
     try:
