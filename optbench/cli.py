@@ -74,8 +74,9 @@ def run(
                                                "order, as AlgoPerf's harness does."),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, mps ...; cuda:0,cuda:1 runs one worker per GPU."),
     workers: int = typer.Option(1, min=1, help="Trials run at once (CPU threads are split between them)."),
-    threads: int | None = typer.Option(None, min=1, help="torch threads per worker (default: cores / workers). "
-                                       "Thread counts change float summation order, hence results in the last bits."),
+    threads: int | None = typer.Option(None, min=1, help="torch threads per trial (default on a CPU: 1, as the "
+                                       "budgets were calibrated; on a GPU: cores / workers). Thread counts change "
+                                       "float summation order, hence results in the last bits."),
     checkpoint: bool = typer.Option(False, help="Save a checkpoint at each eval, so that a killed trial goes on "
                                     "from its last eval on --resume (or on its retry)."),
     resume: Path | None = typer.Option(None, help="Continue the experiment in this folder: run only the trials "
@@ -85,6 +86,9 @@ def run(
     results: Path = typer.Option(Path("results"), help="Folder that holds experiment folders."),
     name: str | None = typer.Option(None, help="Experiment folder name (default: the date and time)."),
     seed: int = typer.Option(0, help="Base seed; trial seeds derive from it."),
+    clock: str | None = typer.Option(None, help="What budgets count: wall (AlgoPerf's wall seconds), cpu (the "
+                                     "trial's CPU seconds: steady on a busy machine) or steps (reproducible, for "
+                                     "CI). Default: the suite's, else cpu on a CPU and wall on a GPU."),
     keep_going: bool = typer.Option(False, help="Do not stop a trial at its target; run its whole budget."),
     workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
     submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
@@ -108,7 +112,7 @@ def run(
     from optbench import experiment, tuning
     from optbench.plan import plan_from_config
     from optbench.submissions import find_submission
-    from optbench.workloads import resolve_workloads
+    from optbench.workloads import resolve_workloads, suites
 
     execution = {"workers": workers, "threads": threads, "checkpoint": checkpoint, "executor": executor,
                  "ray_address": ray_address, "cpus_per_trial": cpus_per_trial, "gpus_per_trial": gpus_per_trial}
@@ -132,7 +136,8 @@ def run(
     if executor == "ray" and not _given(typer_ctx, "workers"):
         execution["workers"] = None  # as many trials at once as the cluster holds
     names = _split(workloads)
-    found = resolve_workloads(names, suite or (None if names else "default"), workloads_dir)
+    suite = suite or (None if names else "default")
+    found = resolve_workloads(names, suite, workloads_dir)
     subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
     if not subs:
         raise OptbenchError("--submissions: name at least one submission")
@@ -140,6 +145,7 @@ def run(
         workloads=[w.name for w in found], submissions=[s.name for s in subs], suite=suite, ruleset=ruleset,
         preset=preset, studies=studies, trials=trials,
         hparams=tuning.parse_hparams_override(hparams) if hparams else None, device=device, seed=seed,
+        clock=clock, suite_clock=suites(workloads_dir)[suite].clock if suite else None,
         stop_at_target=not keep_going, same_points_per_study=same_points_per_study,
         data_dir=str(data_dir.resolve()) if data_dir else None, compile=compile_model, amp=amp, tf32=tf32,
         cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, **execution)
@@ -153,17 +159,22 @@ def _given(typer_ctx: typer.Context, option: str) -> bool:
 
 
 def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -> None:
+    from rich.markup import escape
+
     from optbench import experiment, store
     from optbench.executors import make_executor
     from optbench.report.progress import Progress
 
     executor = make_executor(config)
     executor.start()  # the forkserver imports torch while this process writes experiment.json
+    warning = experiment.busy_machine_warning()
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if not resumed:
         experiment.start_experiment(root, plan, config)
-    console.print(f"[bold]optbench run[/] → {root}  ({len(plan)} trials, {executor.workers} worker(s) × "
-                  f"{executor.threads} thread(s){', checkpoints' if config.checkpoint else ''})", highlight=False,
-                  soft_wrap=True)
+    console.print(f"[bold]optbench run[/] → {escape(str(root))}  ({len(plan)} trials, {executor.workers} worker(s) "
+                  f"× {executor.threads} thread(s), clock {config.clock}{', checkpoints' if config.checkpoint else ''})",
+                  highlight=False, soft_wrap=True)
     try:
         with experiment.sigterm_as_interrupt():
             experiment.run_experiment(root, plan, executor, config.checkpoint,
@@ -241,10 +252,13 @@ def list_workloads(workloads_dir: List[Path] = typer.Option([], help="More folde
 @list_app.command("suites")
 def list_suites(workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML.")) -> None:
     """Named suites and their workloads."""
+    from rich.markup import escape
+
     from optbench.workloads import suites
 
-    for suite_name, names in sorted(suites(workloads_dir).items()):
-        console.print(f"[bold]{suite_name}[/]: {', '.join(names)}")
+    for suite_name, suite in sorted(suites(workloads_dir).items()):
+        clock = f" (clock: {suite.clock})" if suite.clock else ""
+        console.print(f"[bold]{escape(suite_name)}[/]{clock}: {escape(', '.join(suite.workloads))}", highlight=False)
 
 
 @list_app.command("submissions")

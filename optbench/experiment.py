@@ -26,8 +26,9 @@ from typing import Any, Iterator, Protocol
 
 from optbench import __version__, store
 from optbench.errors import OptbenchError
+from optbench.executors.base import available_cores
 from optbench.plan import Resumed, plan_record, resume_plan
-from optbench.spec import Executor, FinishedTrial, RunConfig, TrialSpec
+from optbench.spec import Clock, Executor, FinishedTrial, RunConfig, TrialSpec
 from optbench.trial.checkpoint import CHECKPOINT_FILE
 
 
@@ -52,14 +53,29 @@ class Progress(Protocol):
 
 def configure(*, workloads: list[str], submissions: list[str], suite: str | None, ruleset: str,
               preset: str | None, studies: int | None, trials: int | None, hparams: dict[str, Any] | None,
-              **options: Any) -> RunConfig:
+              clock: str | None = None, suite_clock: Clock | None = None, device: str = "cpu",
+              threads: int | None = None, **options: Any) -> RunConfig:
     """The run's configuration from ``optbench run``'s options.
 
     Without ``--preset`` a run is quick: 1 study, and 5 trials under external tuning;
     the self-tuning budget multiplier is the default preset's. ``--hparams`` means one
     trial per study. ``preset`` is recorded only when one was asked for.
+
+    The clock is ``--clock``, else the suite's (``suites.yaml``), else ``cpu`` on a CPU and
+    ``wall`` on an accelerator. On a CPU a trial runs on one torch thread unless
+    ``--threads`` says otherwise: the built-in budgets were calibrated so, and on a shared
+    machine a second thread costs more than it gives.
     """
     from optbench import tuning
+
+    if clock is not None and clock not in {c.value for c in Clock}:
+        raise OptbenchError(f"--clock {clock}: expected wall, cpu or steps")
+    chosen = Clock(clock) if clock else suite_clock or (Clock.CPU if device == "cpu" else Clock.WALL)
+    if chosen == Clock.CPU and device != "cpu":
+        raise OptbenchError(f"--clock cpu counts CPU seconds, which do not measure work on {device}; "
+                            "use --clock wall (or steps) there")
+    if threads is None and device == "cpu":
+        threads = 1
 
     if hparams is not None or ruleset == "self":
         trials_wanted = 1 if hparams is not None else trials
@@ -70,7 +86,8 @@ def configure(*, workloads: list[str], submissions: list[str], suite: str | None
         raise OptbenchError(f"--amp {options['amp']}: only bf16 is supported")
     return RunConfig(workloads=tuple(workloads), submissions=tuple(submissions), suite=suite,
                      ruleset=rules.ruleset, preset=preset, studies=rules.studies, trials=rules.trials,
-                     budget_multiplier=rules.budget_multiplier, hparams=hparams, **options)
+                     budget_multiplier=rules.budget_multiplier, hparams=hparams, clock=chosen, device=device,
+                     threads=threads, **options)
 
 
 def default_experiment_name() -> str:
@@ -96,11 +113,30 @@ def environment() -> dict[str, Any]:
     info: dict[str, Any] = {
         "optbench": __version__, "torch": torch.__version__, "python": platform.python_version(),
         "platform": platform.platform(), "cpu": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "cuda_available": torch.cuda.is_available(),
+        "cpu_count": os.cpu_count(), "available_cores": available_cores(), "load_average_1min": load_average(),
+        "cuda_available": torch.cuda.is_available(),
     }
     if torch.cuda.is_available():
         info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return info
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (None where the platform has none)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def busy_machine_warning() -> str | None:
+    """One line when the machine is already busier than its cores: wall-clock budgets then
+    measure the load as much as the submission (the cpu and steps clocks much less)."""
+    load, cores = load_average(), available_cores()
+    if load is not None and load > cores:
+        return (f"the load average is {load:.1f} on {cores} core(s): other processes compete for the CPU; "
+                "times will be slower than on an idle machine (least so on --clock cpu or steps)")
+    return None
 
 
 def _now() -> str:

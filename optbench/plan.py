@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 FORMAT = 1
 #: The fields of a trial that make up the plan (compared on resume).
 TRIAL_FIELDS = ("folder", "workload", "submission", "study", "trial", "seed", "hparams", "ruleset",
-                "budget_multiplier", "device", "stop_at_target", "data_dir")
+                "budget_multiplier", "device", "stop_at_target", "data_dir", "clock")
 #: Run-wide TrialSpec fields kept only in the run's configuration (the GPU path; data-parallel trials).
 RUN_WIDE_FIELDS = ("compile", "amp", "tf32", "cudnn_benchmark", "nproc_per_trial")
 
@@ -83,7 +83,7 @@ def build_plan(workloads: list[WorkloadSpec], submissions: list[SubmissionRef], 
                         seed=trial_seed(config.seed, workload.name, study, trial), study=study, trial=trial,
                         ruleset=ruleset, budget_multiplier=config.budget_multiplier, device=config.device,
                         stop_at_target=config.stop_at_target, submission_hash=sub.code_hash,
-                        data_dir=config.data_dir, **run_wide,
+                        data_dir=config.data_dir, clock=config.clock, **run_wide,
                     ))
     return specs
 
@@ -125,7 +125,7 @@ def trial_entry(spec: TrialSpec) -> dict[str, Any]:
     entry = {"folder": spec.folder, "workload": spec.workload.name, "submission": spec.submission,
              "study": spec.study, "trial": spec.trial, "seed": spec.seed, "hparams": spec.hparams,
              "ruleset": spec.ruleset, "budget_multiplier": spec.budget_multiplier, "device": spec.device,
-             "stop_at_target": spec.stop_at_target, "data_dir": spec.data_dir}
+             "stop_at_target": spec.stop_at_target, "data_dir": spec.data_dir, "clock": str(spec.clock)}
     return _as_json(entry)
 
 
@@ -238,7 +238,7 @@ def _spec_from_entry(entry: dict[str, Any], workloads: dict[str, WorkloadSpec], 
             study=entry["study"], trial=entry["trial"], ruleset=entry["ruleset"],
             budget_multiplier=entry["budget_multiplier"], device=entry["device"],
             stop_at_target=entry["stop_at_target"], submission_hash=sub.code_hash, data_dir=entry["data_dir"],
-            **{name: getattr(config, name) for name in RUN_WIDE_FIELDS},
+            clock=entry["clock"], **{name: getattr(config, name) for name in RUN_WIDE_FIELDS},
         )
     except KeyError as exc:
         raise OptbenchError(f"experiment.json: trial {entry.get('folder')}: no record of {exc}") from None
@@ -251,7 +251,7 @@ def _complete_entry(entry: dict[str, Any], config: RunConfig) -> dict[str, Any]:
     """Trials recorded before every run-wide field was kept per trial take them from the configuration."""
     defaults = {"ruleset": "self" if config.ruleset == "self" else "external",
                 "budget_multiplier": config.budget_multiplier, "device": config.device,
-                "stop_at_target": config.stop_at_target, "data_dir": config.data_dir}
+                "stop_at_target": config.stop_at_target, "data_dir": config.data_dir, "clock": str(config.clock)}
     return {key: entry.get(key, defaults.get(key)) for key in TRIAL_FIELDS}
 
 

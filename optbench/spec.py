@@ -26,6 +26,24 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Literal, Mapping
 Mode = Literal["min", "max"]
 
 
+class Clock(str, Enum):
+    """What a budget is counted in, and what scores compare (chosen per run, recorded in experiment.json).
+
+    ``wall``: AlgoPerf's submission time, wall seconds inside the timed blocks: the right
+    clock on a dedicated GPU. ``cpu``: the same blocks timed by the trial process's CPU time
+    (``time.process_time``): an expensive step still costs, other processes' load does not
+    stretch it; the default on a CPU. ``steps``: the budget is a number of steps and scores
+    use steps-to-target: bit-for-bit reproducible, for CI.
+    """
+
+    WALL = "wall"
+    CPU = "cpu"
+    STEPS = "steps"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Target:
     """The metric a trial must reach, e.g. ``validation/accuracy >= 0.9``."""
@@ -46,16 +64,22 @@ class Target:
 
 @dataclass(frozen=True)
 class Budget:
-    """How long a trial may run.
+    """How long a trial may run, in each clock.
 
-    ``seconds`` is submission time (DESIGN.md §4), not wall time. ``step_hint`` is
-    AlgoPerf's hint of how many steps a good submission needs; schedules such as
-    cosine decay use it. ``max_steps`` is an optional hard cap (None: no cap).
+    ``seconds`` is submission time (docs/design.md §4) on the ``wall`` or ``cpu`` clock;
+    ``steps`` is the budget on the ``steps`` clock (None: ``step_hint``). ``step_hint`` is
+    AlgoPerf's hint of how many steps a good submission needs; schedules such as cosine
+    decay use it. ``max_steps`` is an optional hard cap on every clock (None: no cap).
     """
 
     seconds: float
     step_hint: int
     max_steps: int | None = None
+    steps: int | None = None
+
+    @property
+    def step_budget(self) -> int:
+        return self.steps if self.steps is not None else self.step_hint
 
 
 @dataclass(frozen=True)
@@ -106,11 +130,23 @@ class WorkloadSpec:
         data = asdict(self)
         for key in ("path", "suite", "description", "notes"):
             data.pop(key)
+        if data["budget"]["steps"] is None:  # hashes of workloads without a steps budget stay what they were
+            del data["budget"]["steps"]
         return data
 
     @property
     def hash(self) -> str:
         return stable_hash(self.resolved())
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """A named list of workloads (``suites.yaml``, or a folder of workload YAML), and the clock its
+    budgets were calibrated on (None: the device decides)."""
+
+    name: str
+    workloads: tuple[str, ...]
+    clock: Clock | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +249,10 @@ class TrialSpec:
     tf32: bool = False  #: CUDA: TF32 matmuls and convolutions
     cudnn_benchmark: bool = False  #: CUDA: cuDNN autotunes its kernels (faster, not bit-reproducible)
     nproc_per_trial: int = 1  #: >1: one data-parallel trial on that many processes (executors/ddp.py)
+    clock: Clock = Clock.WALL  #: what the budget is counted in
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "clock", Clock(self.clock))
 
     @property
     def folder(self) -> str:
@@ -220,7 +260,13 @@ class TrialSpec:
 
     @property
     def budget_seconds(self) -> float:
+        """The budget on the wall or cpu clock (also what the hang limit is sized from)."""
         return self.workload.budget.seconds * self.budget_multiplier
+
+    @property
+    def budget_steps(self) -> int:
+        """The budget on the steps clock."""
+        return int(round(self.workload.budget.step_budget * self.budget_multiplier))
 
 
 @dataclass(frozen=True)
@@ -260,7 +306,9 @@ class TrialResult:
     steps_to_target: int | None = None
     time_to_target: float | None = None  #: submission seconds at the eval that hit the target
     steps: int = 0  #: steps taken in all
-    submission_time: float = 0.0
+    submission_time: float = 0.0  #: seconds on the run's clock (wall on the steps clock)
+    submission_wall_time: float = 0.0  #: the same blocks in wall seconds
+    submission_cpu_time: float = 0.0  #: the same blocks in the trial process's CPU seconds
     eval_time: float = 0.0
     init_time: float = 0.0
     total_time: float = 0.0  #: wall time of the trial, init included
@@ -344,6 +392,7 @@ class RunConfig:
     tf32: bool = False  #: --tf32
     cudnn_benchmark: bool = False  #: --cudnn-benchmark
     nproc_per_trial: int = 1  #: processes per data-parallel trial
+    clock: Clock = Clock.WALL  #: what budgets are counted in (the suite's, else cpu on a CPU, wall on a GPU)
     # -- how it runs ------------------------------------------------------------------------------
     workers: int | None = 1  #: trials at once (None: as many as a Ray cluster holds)
     threads: int | None = None  #: torch threads per worker (None: cores / workers)
@@ -357,10 +406,14 @@ class RunConfig:
     EXECUTION_FIELDS: ClassVar[tuple[str, ...]] = ("workers", "threads", "checkpoint", "executor", "ray_address",
                                                    "cpus_per_trial", "gpus_per_trial")
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "clock", Clock(self.clock))
+
     def to_record(self) -> dict[str, Any]:
-        """As written to experiment.json (lists for tuples)."""
+        """As written to experiment.json (lists for tuples, the clock's name)."""
         record = asdict(self)
         record["workloads"], record["submissions"] = list(self.workloads), list(self.submissions)
+        record["clock"] = str(self.clock)
         return record
 
     @classmethod

@@ -37,7 +37,8 @@ EXPERIMENT_FILE = "experiment.json"
 TRIAL_FILE = "trial.json"
 EVALS_FILE = "evals.csv"
 #: The first columns of evals.csv, in this order; metric columns follow, sorted.
-EVAL_BASE_COLUMNS = ("step", "submission_time", "eval_time", "total_time", "train/loss")
+EVAL_BASE_COLUMNS = ("step", "submission_time", "submission_wall_time", "submission_cpu_time", "eval_time",
+                     "total_time", "train/loss")
 
 
 _UMASK = os.umask(0o022)
@@ -140,7 +141,9 @@ def trial_record(spec: TrialSpec, result: TrialResult, runtime: TrialRuntime | N
         "seed": spec.seed,
         "hparams": spec.hparams,
         "device": runtime.placement(spec) if runtime else spec.device,
+        "clock": str(spec.clock),
         "budget_seconds": spec.budget_seconds,
+        "budget_steps": spec.budget_steps,
         "step_hint": wl.budget.step_hint,
         "target_metric": wl.target.metric,
         "target_value": wl.target.value,

@@ -21,7 +21,7 @@ from tests.conftest import REPO, write
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'optbench[ray]')")
 
 #: Columns of evals.csv that depend on the machine's speed, not on the computation.
-TIMES = ["submission_time", "eval_time", "total_time"]
+TIMES = ["submission_time", "submission_wall_time", "submission_cpu_time", "eval_time", "total_time"]
 
 
 def cli(*args, home: Path, tmpdir: Path, timeout: float = 240) -> subprocess.CompletedProcess:

@@ -142,9 +142,9 @@ def test_grokking_split_covers_every_pair_once():
 
 def test_suites():
     known = suites()
-    assert sorted(known["mini"]) == sorted(MINI)
-    assert known["default"] == ["logreg", "digits_mlp", "mnist1d_cnn"]
-    assert len(known["smoke"]) == 2 and set(known["smoke"]) <= set(MINI)
+    assert sorted(known["mini"].workloads) == sorted(MINI)
+    assert known["default"].workloads == ("logreg", "digits_mlp", "mnist1d_cnn")
+    assert len(known["smoke"].workloads) == 2 and set(known["smoke"].workloads) <= set(MINI)
 
 
 @pytest.mark.parametrize("name", MINI)

@@ -44,7 +44,16 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from optbench.executors.base import available_cores, die_with_parent, settle
-from optbench.spec import FinishedTrial, OnEval, OnFinished, TrialResult, TrialRuntime, TrialSpec, TrialStatus
+from optbench.spec import (
+    Clock,
+    FinishedTrial,
+    OnEval,
+    OnFinished,
+    TrialResult,
+    TrialRuntime,
+    TrialSpec,
+    TrialStatus,
+)
 
 #: How often (seconds) a watching thread checks its child for messages, death or a hang.
 _POLL = 0.05
@@ -131,7 +140,9 @@ class LocalExecutor:
             device = self.devices[slot % len(self.devices)]
             if device.startswith("cuda"):  # the child sees only its GPU, as "cuda"
                 env["CUDA_VISIBLE_DEVICES"] = device.partition(":")[2] or "0"
-        limit = spec.budget_seconds * self.wall_clock_factor + self.wall_clock_slack  # init and evals need room
+        # init and evals need room; on the cpu and steps clocks a busy machine may stretch wall time a lot
+        factor = self.wall_clock_factor if spec.clock == Clock.WALL else max(self.wall_clock_factor, 10.0)
+        limit = spec.budget_seconds * factor + self.wall_clock_slack
         return TrialRuntime(device=device, num_threads=self.threads, wall_clock_limit=limit,
                             checkpoint_dir=checkpoint_dir, env=env)
 

@@ -11,7 +11,7 @@ It holds everything the rest of the trial depends on:
   tensors and plain data as they are, dicts/lists/tuples recursively. The simple form's
   state is ``{"optimizer", "scheduler", "eval_mode"}``; the full form's is whatever
   ``init_optimizer_state`` returned;
-* the step, the submission clock, the eval time, the evals so far and the result's
+* the step, the submission clock (wall and CPU seconds), the eval time, the evals so far and the result's
   running fields (best metric, steps-to-target when the trial goes on past its target);
 * the RNG states of torch (and CUDA), numpy and Python;
 * the batch stream's position: batches are drawn one per step from a generator seeded
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     import torch
 
 CHECKPOINT_FILE = "checkpoint.pt"
-FORMAT = 1
+FORMAT = 2  #: 2: the clock's wall and CPU seconds
 #: TrialResult fields carried over a resume (the rest are set when the trial ends).
 _RESULT_FIELDS = ("status", "steps_to_target", "time_to_target", "eval_time", "init_time", "total_time",
                   "best_metric", "num_evals", "preemption_count")
@@ -63,7 +63,7 @@ class StateDict:
 def identity(spec: TrialSpec) -> str:
     """What a checkpoint must have been made by to be resumed from."""
     return stable_hash([spec.workload.hash, spec.submission_hash, spec.hparams, spec.seed, spec.budget_multiplier,
-                        spec.stop_at_target])
+                        spec.stop_at_target, str(spec.clock)])
 
 
 def pack(obj: Any) -> Any:
@@ -151,6 +151,7 @@ class Checkpointer:
         result["total_time"] = out.evals[-1]["total_time"] if out.evals else 0.0  # wall time at this eval
         payload = {
             "format": FORMAT, "identity": self.identity, "step": ctx.step, "submission_time": clock.elapsed,
+            "submission_wall_time": clock.wall, "submission_cpu_time": clock.cpu,
             "batches_drawn": ctx.step, "model": model.state_dict(), "state": pack(state), "result": result,
             "evals": out.evals, "rng": _rng_states(torch.device(ctx.device)),
         }
@@ -194,8 +195,8 @@ class Checkpointer:
         model.load_state_dict(payload["model"])
         state = unpack(state, payload["state"])
         next(itertools.islice(batches, payload["batches_drawn"], payload["batches_drawn"]), None)  # fast-forward
-        ctx.step, ctx.submission_time = payload["step"], payload["submission_time"]
-        clock.elapsed = payload["submission_time"]
+        clock.restore(payload["submission_wall_time"], payload["submission_cpu_time"])
+        ctx.step, ctx.submission_time = payload["step"], clock.elapsed
         for name, value in payload["result"].items():
             setattr(out.result, name, value)
         out.result.status = TrialStatus(out.result.status)

@@ -1,8 +1,13 @@
 """The submission clock (AlgoPerf's): only what happens inside ``with clock:`` is submission time.
 
 The trial loop wraps batch fetching + the update, and ``prepare_for_eval``, in the clock;
-initialisation, evaluation, logging and checkpoints stay outside. On CUDA the clock reads
-after ``torch.cuda.synchronize()`` so that queued kernels are not missed.
+initialisation, evaluation, logging and checkpoints stay outside. Each block is timed twice:
+in wall seconds (``time.perf_counter``; on CUDA after ``torch.cuda.synchronize()``, so that
+queued kernels are not missed) and in the trial process's CPU seconds
+(``time.process_time``: all its threads, none of another process's). ``elapsed`` is the
+one the run's :class:`~optbench.spec.Clock` budgets: CPU seconds on the ``cpu`` clock,
+wall seconds otherwise (the ``steps`` clock budgets steps, and keeps wall seconds as
+information).
 """
 
 from __future__ import annotations
@@ -12,27 +17,46 @@ from typing import Any, Callable
 
 import torch
 
+from optbench.spec import Clock
+
 
 class SubmissionClock:
-    """Accumulates the seconds spent inside ``with clock:`` blocks (synchronised on CUDA).
+    """Accumulates the wall and CPU seconds spent inside ``with clock:`` blocks.
 
-    ``reduce`` (data-parallel trials) turns each block's seconds into the slowest rank's."""
+    ``reduce`` (data-parallel trials) turns each block's (wall, cpu) seconds into the slowest rank's."""
 
-    def __init__(self, device: torch.device, elapsed: float = 0.0, reduce: Callable[[float], float] | None = None):
+    def __init__(self, device: torch.device, clock: Clock = Clock.WALL,
+                 reduce: Callable[[tuple[float, float]], tuple[float, float]] | None = None):
         self.sync = torch.cuda.synchronize if device.type == "cuda" else None
-        self.elapsed, self.reduce = elapsed, reduce
+        self.counts_cpu = Clock(clock) == Clock.CPU
+        self.wall = self.cpu = 0.0
+        self.reduce = reduce
+
+    @property
+    def elapsed(self) -> float:
+        """Submission seconds on the run's clock."""
+        return self.cpu if self.counts_cpu else self.wall
+
+    def restore(self, wall: float, cpu: float) -> None:
+        """Go on from a checkpoint's totals."""
+        self.wall, self.cpu = wall, cpu
 
     def __enter__(self) -> SubmissionClock:
         if self.sync:
             self.sync()
+        self._cpu_start = time.process_time()
         self._start = time.perf_counter()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self.sync:
             self.sync()
-        seconds = time.perf_counter() - self._start
-        self.elapsed += self.reduce(seconds) if self.reduce else seconds
+        wall = time.perf_counter() - self._start
+        cpu = time.process_time() - self._cpu_start
+        if self.reduce:
+            wall, cpu = self.reduce((wall, cpu))
+        self.wall += wall
+        self.cpu += cpu
 
 
 class RecordingLoss:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from optbench.errors import OptbenchError
-from optbench.spec import Context, TrialOutcome, TrialResult, TrialRuntime, TrialSpec, TrialStatus
+from optbench.spec import Clock, Context, TrialOutcome, TrialResult, TrialRuntime, TrialSpec, TrialStatus
 from optbench.submissions import load_submission
 from optbench.trial import ranks as rank_hooks
 from optbench.trial.accelerate import accelerate
@@ -73,12 +73,17 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
     state = submission.init(model, hparams, ctx)
     batches = ranks.train_batches(workload.data, ctx.batch_size, torch.Generator().manual_seed(spec.seed))
     train_loss, result.compile_time = accelerate(spec, device, workload, model, ctx.batch_size)
-    loss_fn, clock = RecordingLoss(train_loss), SubmissionClock(device, reduce=ranks.clock_reduce())
+    loss_fn, clock = RecordingLoss(train_loss), SubmissionClock(device, spec.clock, reduce=ranks.clock_reduce())
     result.status = TrialStatus.BUDGET_EXHAUSTED
     checkpoint = Checkpointer.for_trial(spec, runtime)
     state = checkpoint.restore(model, state, batches, ctx, clock, out)  # --checkpoint: go on from the last
     result.init_time += time.perf_counter() - wall_start
     last_eval_step, last_eval_time = ctx.step, clock.elapsed
+
+    def within_budget() -> bool:
+        if spec.clock == Clock.STEPS:
+            return ctx.step <= spec.budget_steps
+        return clock.elapsed <= spec.budget_seconds
 
     def evaluate() -> bool:
         """Timed prepare_for_eval, untimed eval; records a row; True when the target is hit."""
@@ -89,17 +94,18 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
         metrics = ranks.evaluate(workload, model)
         result.eval_time += time.perf_counter() - eval_start
         last_eval_step, last_eval_time = ctx.step, clock.elapsed
-        row = {"step": ctx.step, "submission_time": clock.elapsed, "eval_time": result.eval_time,
+        row = {"step": ctx.step, "submission_time": clock.elapsed, "submission_wall_time": clock.wall,
+               "submission_cpu_time": clock.cpu, "eval_time": result.eval_time,
                "total_time": result.total_time + time.perf_counter() - wall_start, **metrics}
         out.evals.append(row)
         result.num_evals += 1
         if on_eval:
             on_eval(row)
-        value, within_budget = metrics.get(wl.target.metric), clock.elapsed <= spec.budget_seconds
-        if within_budget and value is not None and math.isfinite(value):
+        value, counts = metrics.get(wl.target.metric), within_budget()
+        if counts and value is not None and math.isfinite(value):
             if result.best_metric is None or wl.target.better(value, result.best_metric):
                 result.best_metric = value
-        hit = within_budget and wl.target.is_hit(value)
+        hit = counts and wl.target.is_hit(value)
         if hit and result.steps_to_target is None:
             result.status, result.steps_to_target, result.time_to_target = TrialStatus.REACHED, ctx.step, clock.elapsed
         return hit
@@ -113,7 +119,8 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
         if loss_fn.last is not None and not math.isfinite(ranks.loss_for_check(loss_fn.last).item()):
             result.status, result.error = TrialStatus.DIVERGED, f"non-finite training loss at step {ctx.step}"
             break
-        if clock.elapsed > spec.budget_seconds or (wl.budget.max_steps and ctx.step >= wl.budget.max_steps):
+        spent = ctx.step >= spec.budget_steps if spec.clock == Clock.STEPS else not within_budget()
+        if spent or (wl.budget.max_steps and ctx.step >= wl.budget.max_steps):
             evaluate()  # the final eval: recorded, but past the budget it cannot hit the target
             break
         if ctx.step == 1 or wl.eval.is_due(ctx.step, clock.elapsed, last_eval_step, last_eval_time):
@@ -121,3 +128,4 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
                 break
             checkpoint.save(model, state, ctx, clock, out)  # --checkpoint only; not submission time
     result.steps, result.submission_time = ctx.step, clock.elapsed
+    result.submission_wall_time, result.submission_cpu_time = clock.wall, clock.cpu

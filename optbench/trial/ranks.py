@@ -11,8 +11,8 @@ reads the same either way. In a rank started by the data-parallel launcher
   batches; the global batch size must divide by N. ``ctx.batch_size`` stays the global one;
 * the model is wrapped in ``DistributedDataParallel``: gradients are averaged, so a step
   equals the one-process step on the global batch, up to float summation order;
-* the submission clock: after each timed block the elapsed time is all-reduced with MAX,
-  so the slowest rank counts (as in AlgoPerf) and every rank holds the same clock, hence
+* the submission clock: after each timed block its wall and CPU seconds are all-reduced with
+  MAX, so the slowest rank counts (as in AlgoPerf) and every rank holds the same clock, hence
   takes the same budget and eval decisions;
 * divergence: the training loss is averaged over ranks before the finiteness check, so
   all ranks stop together;
@@ -43,7 +43,7 @@ class Ranks:
     def train_batches(self, data: Any, batch_size: int, generator: torch.Generator) -> Iterator:
         return data.train_batches(batch_size, generator)
 
-    def clock_reduce(self) -> Callable[[float], float] | None:
+    def clock_reduce(self) -> Callable[[tuple[float, float]], tuple[float, float]] | None:
         return None
 
     def loss_for_check(self, loss: torch.Tensor) -> torch.Tensor:
@@ -91,8 +91,12 @@ class DistributedRanks(Ranks):
         dist.all_reduce(tensor, op=getattr(dist.ReduceOp, op))
         return tensor.tolist()
 
-    def clock_reduce(self) -> Callable[[float], float]:
-        return lambda elapsed: self._all_reduce([elapsed], "MAX")[0]
+    def clock_reduce(self) -> Callable[[tuple[float, float]], tuple[float, float]]:
+        def slowest(seconds: tuple[float, float]) -> tuple[float, float]:
+            wall, cpu = self._all_reduce(list(seconds), "MAX")
+            return wall, cpu
+
+        return slowest
 
     def loss_for_check(self, loss: torch.Tensor) -> torch.Tensor:
         mean = self._all_reduce([float(loss.detach())], "SUM")[0] / self.world

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from optbench.errors import OptbenchError
-from optbench.spec import Budget, ComponentRef, EvalPolicy, Target, WorkloadSpec
+from optbench.spec import Budget, Clock, ComponentRef, EvalPolicy, SuiteSpec, Target, WorkloadSpec
 
 #: The built-in workloads/ folder at the top of the repository.
 BUILTIN_WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "workloads"
@@ -98,12 +98,14 @@ def parse_workload(data: Any, source: str, suite: str = "") -> WorkloadSpec:
         raise check.fail("target.mode", "min or max", mode)
     target = Target(metric, check.number(target_data["value"], "target.value"), mode)
 
-    budget_data = check.mapping(data["budget"], "budget", {"seconds", "step_hint", "max_steps"}, ("seconds", "step_hint"))
-    max_steps = budget_data.get("max_steps")
+    budget_data = check.mapping(data["budget"], "budget", {"seconds", "steps", "step_hint", "max_steps"},
+                                ("seconds", "step_hint"))
+    max_steps, steps = budget_data.get("max_steps"), budget_data.get("steps")
     budget = Budget(
         seconds=check.number(budget_data["seconds"], "budget.seconds", positive=True),
         step_hint=check.integer(budget_data["step_hint"], "budget.step_hint"),
         max_steps=None if max_steps is None else check.integer(max_steps, "budget.max_steps"),
+        steps=None if steps is None else check.integer(steps, "budget.steps"),
     )
 
     eval_data = check.mapping(data["eval"], "eval", {"every_seconds", "every_steps"})
@@ -207,23 +209,41 @@ def find_workload(name_or_path: str, extra: list[Path] | None = None) -> Workloa
     return load_workload_file(known[name_or_path])
 
 
-def suites(extra: list[Path] | None = None) -> dict[str, list[str]]:
-    """Suite name → workload names, from every ``suites.yaml`` (and each folder is a suite too)."""
-    result: dict[str, list[str]] = {}
+def suites(extra: list[Path] | None = None) -> dict[str, SuiteSpec]:
+    """Every suite by name: each folder of workload YAML is one, and ``suites.yaml`` names more.
+
+    In ``suites.yaml`` a suite is a list of workload names, or a mapping
+    ``{workloads: [...], clock: cpu}`` that also says which clock its budgets were calibrated on.
+    """
+    result: dict[str, SuiteSpec] = {}
     for folder in reversed(workload_dirs(extra)):
         for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
             names = sorted(p.stem for p in sub.glob("*.y*ml"))
             if names:
-                result[sub.name] = names
+                result[sub.name] = SuiteSpec(sub.name, tuple(names))
         suites_file = folder / SUITES_FILE
         if suites_file.is_file():
             data = read_yaml(suites_file) or {}
-            if not isinstance(data, dict) or not all(
-                isinstance(v, list) and all(isinstance(n, str) for n in v) for v in data.values()
-            ):
+            if not isinstance(data, dict):
                 raise OptbenchError(f"{suites_file}: expected a mapping of suite name to a list of workload names")
-            result.update({str(k): list(v) for k, v in data.items()})
+            for name, value in data.items():
+                result[str(name)] = _parse_suite(str(name), value, suites_file)
     return result
+
+
+def _parse_suite(name: str, value: Any, source: Path) -> SuiteSpec:
+    check = _Checker(str(source))
+    clock = None
+    if isinstance(value, dict):
+        value = check.mapping(value, name, {"workloads", "clock"}, ("workloads",))
+        if value.get("clock") is not None:
+            if value["clock"] not in {c.value for c in Clock}:
+                raise check.fail(f"{name}.clock", "wall, cpu or steps", value["clock"])
+            clock = Clock(value["clock"])
+        value = value["workloads"]
+    if not isinstance(value, list) or not value or not all(isinstance(n, str) and n for n in value):
+        raise check.fail(name, "a list of workload names (or {workloads: [...], clock: ...})", value)
+    return SuiteSpec(name, tuple(value), clock)
 
 
 def resolve_workloads(names: list[str], suite: str | None, extra: list[Path] | None = None) -> list[WorkloadSpec]:
@@ -232,7 +252,7 @@ def resolve_workloads(names: list[str], suite: str | None, extra: list[Path] | N
         known = suites(extra)
         if suite not in known:
             raise OptbenchError(f"unknown suite {suite!r}; known: {', '.join(sorted(known))}")
-        names = [*known[suite], *[n for n in names if n not in known[suite]]]
+        names = [*known[suite].workloads, *[n for n in names if n not in known[suite].workloads]]
     specs = [find_workload(n, extra) for n in names]
     seen: set[str] = set()
     for spec in specs:
