@@ -13,6 +13,7 @@ from typing import List
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from optbench import __version__
 from optbench.errors import OptbenchError
@@ -449,80 +450,84 @@ def plot(
 
 @app.command("calibrate")
 def calibrate_cmd(
-    workload: str = typer.Argument(..., help="A workload name or YAML path."),
-    submissions: str = typer.Option("nadamw,adamw,sgd_nesterov", help="Target-setting baselines to tune."),
-    trials: int = typer.Option(20, min=1, help="Quasi-random search points per submission."),
-    seeds: int = typer.Option(3, min=1, help="Re-runs of the best configuration (the target is their median)."),
-    max_steps: int | None = typer.Option(None, min=1, help="Steps per trial, which is also the step_hint the "
-                                         "baselines' schedules see and the one proposed (default: the workload's)."),
-    budget_seconds: float | None = typer.Option(None, help="Safety cap on each trial's submission time "
-                                                "(default: 5 x the workload's budget)."),
-    budget_factor: float = typer.Option(2.5, help="Budget = this x the median time the best configuration "
-                                        "needs to reach the target."),
-    target: float | None = typer.Option(None, help="Fix the target instead of taking the best value reached."),
-    workers: int = typer.Option(1, min=1, help="Search trials run at once (the seed re-runs that time the "
-                                "budget always run alone)."),
-    threads: int = typer.Option(1, min=1, help="torch threads per trial. 1 by default: the mini workloads gain "
-                                "nothing from a second thread, and on a shared machine a second spinning "
-                                "thread can cost 10-50x."),
+    workload: str | None = typer.Argument(None, help="A workload name or YAML path (not with --defaults)."),
+    defaults: str | None = typer.Option(None, help="Instead: choose this submission's self-tuning defaults "
+                                        "across --suite."),
+    suite: str = typer.Option("mini", help="--defaults: the suite whose targets the defaults must reach."),
+    submissions: str = typer.Option("nadamw,adamw", help="Reference submissions whose tuned trials set the target."),
+    trials: int = typer.Option(20, min=1, help="Quasi-random search points per reference submission."),
+    points: int = typer.Option(12, min=1, help="--defaults: search points tried besides the current defaults."),
+    seeds: int = typer.Option(2, min=0, help="Re-runs of the best configuration on new seeds."),
+    horizon: int | None = typer.Option(None, min=1, help="Steps per search trial: the proposed step budget and "
+                                       "step_hint (default: the workload's step_hint)."),
+    quantile: float = typer.Option(0.4, help="The target is what this fraction of each reference submission's "
+                                   "trials reaches within the horizon."),
+    headroom: float = typer.Option(1.5, help="Seconds budget = this x the horizon x the CPU seconds per step."),
+    multiplier: float = typer.Option(1.5, help="--defaults: the self-tuning budget multiplier."),
+    target: float | None = typer.Option(None, help="Fix the target instead of taking it from the search."),
+    workers: int = typer.Option(1, min=1, help="Trials run at once."),
+    threads: int = typer.Option(1, min=1, help="torch threads per trial (1, as optbench run uses on a CPU)."),
     seed: int = typer.Option(0, help="Base seed of the search points and trial seeds."),
-    write: bool = typer.Option(False, "--write", help="Write target, budget and notes into the workload YAML."),
+    write: bool = typer.Option(False, "--write", help="Write target, budgets and notes into the workload YAML."),
     out: Path | None = typer.Option(None, help="Save every calibration run and the proposal as JSON here."),
     workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
     submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
 ) -> None:
-    """Propose a workload's target and budget from tuned baselines, the AlgoPerf way (see optbench/tools/calibrate.py)."""
+    """Set a workload's target and budgets from tuned baselines, with AlgoPerf's headroom; or (--defaults)
+    a submission's self-tuning defaults across a suite. The rules: optbench/tools/calibrate.py."""
     import dataclasses
     import json
     import shlex
 
     from optbench import submissions as subs
     from optbench.executors.local import LocalExecutor
+    from optbench.report.calibration import print_defaults_proposal, print_target_proposal, run_line
     from optbench.tools import calibrate as cal
-    from optbench.workloads import find_workload
+    from optbench.workloads import find_workload, resolve_workloads
 
+    executor = LocalExecutor(workers=workers, threads_per_worker=threads)
+    command = "optbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+    def show(phase: str, run) -> None:
+        console.print(run_line(phase, run), highlight=False, markup=False, soft_wrap=True)
+
+    def save(record: dict) -> None:
+        if out is not None:
+            from optbench.store import atomic_write_text
+
+            atomic_write_text(out, json.dumps({"command": command, **record}, indent=1, default=str))
+            console.print(f"  saved to {out}", highlight=False, markup=False)
+
+    if defaults is not None:
+        if workload is not None or write:
+            raise OptbenchError("--defaults SUBMISSION takes --suite, not a WORKLOAD or --write")
+        sub = subs.find_submission(defaults, submissions_dir)
+        workloads = resolve_workloads([], suite, workloads_dir)
+        console.print(f"[bold]optbench calibrate --defaults {escape(sub.name)}[/]: {points + 1} points x "
+                      f"{len(workloads)} workloads of {escape(suite)}, then {seeds} seed(s)", highlight=False)
+        proposal = cal.calibrate_defaults(sub, workloads, executor, points=points, seeds=seeds, multiplier=multiplier,
+                                          base_seed=seed, on_run=show)
+        print_defaults_proposal(proposal, console)
+        save({"defaults": proposal.summary()})
+        return
+    if workload is None:
+        raise OptbenchError("optbench calibrate takes a WORKLOAD (or --defaults SUBMISSION --suite SUITE)")
     spec = find_workload(workload, workloads_dir)
     found = [subs.find_submission(s, submissions_dir) for s in _split(submissions)]
     if not found:
         raise OptbenchError("--submissions: name at least one submission")
-    horizon = max_steps or spec.budget.step_hint
-    console.print(f"[bold]optbench calibrate {spec.name}[/]: {len(found)} x {trials} trials of {horizon} steps, "
-                  f"then {seeds} seed(s) of the best; target {spec.target.metric} ({spec.target.mode})")
-
-    def show(phase: str, run) -> None:
-        hp = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in run.hparams.items())
-        best = "–" if run.best is None else f"{run.best:.5g} @ step {run.best_step}"
-        console.print(f"  {phase} {run.submission}: best {best} ({run.steps} steps, {run.submission_time:.1f} s"
-                      f"{', ' + run.status if run.status in ('diverged', 'failed', 'timeout') else ''}) {hp}",
-                      highlight=False, soft_wrap=True)
-
-    search_executor = LocalExecutor(workers=workers, threads_per_worker=threads)
-    proposal = cal.calibrate(spec, found, trials=trials, seeds=seeds, max_steps=max_steps,
-                             budget_seconds=budget_seconds, budget_factor=budget_factor, target=target,
-                             base_seed=seed, executor=search_executor, on_run=show,
-                             seed_executor=LocalExecutor(workers=1, threads_per_worker=threads))
-    op = "<=" if spec.target.mode == "min" else ">="
-    console.print(f"[bold]best[/]: {proposal.best.submission} {proposal.best.hparams}", highlight=False,
-                  soft_wrap=True)
-    console.print(f"  seeds' best values {[float(f'{v:.4g}') for v in (r.best for r in proposal.seed_runs) if v is not None]}; "
-                  f"steps to target {proposal.steps}; seconds {[None if t is None else round(t, 2) for t in proposal.times]}",
-                  soft_wrap=True)
-    console.print(f"[bold green]proposal[/]: target {spec.target.metric} {op} {proposal.target:g} "
-                  f"(now {spec.target.value:g}); budget {proposal.budget_seconds:g} s (now {spec.budget.seconds:g}); "
-                  f"step_hint {proposal.step_hint} (now {spec.budget.step_hint})", soft_wrap=True)
-    console.print(f"  rule: {proposal.rule}", highlight=False, soft_wrap=True)
-    command = "optbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        record = {"command": command, "proposal": proposal.notes(command, _today()),
-                  "runs": [dataclasses.asdict(r) for r in proposal.search + proposal.seed_runs]}
-        out.write_text(json.dumps(record, indent=1, default=str))
-        console.print(f"  runs and proposal saved to {out}")
+    console.print(f"[bold]optbench calibrate {escape(spec.name)}[/]: {len(found)} x {trials} trials of "
+                  f"{horizon or spec.budget.step_hint} steps, then {seeds} seed(s) of the best", highlight=False)
+    proposal = cal.calibrate_target(spec, found, executor, trials=trials, seeds=seeds, horizon=horizon,
+                                    quantile=quantile, headroom=headroom, target=target, base_seed=seed, on_run=show)
+    print_target_proposal(proposal, spec, console)
+    save({"proposal": proposal.notes(command, _today()),
+          "runs": [dataclasses.asdict(r) for r in proposal.search + proposal.seed_runs]})
     if write:
         if not spec.path or not Path(spec.path).is_file():
             raise OptbenchError(f"--write: workload {spec.name} has no YAML file to write into")
         bumped = cal.write_calibration(Path(spec.path), proposal, command, _today())
-        console.print(f"  written into {spec.path}" + (" (version bumped)" if bumped else ""))
+        console.print(f"  written into {escape(spec.path)}" + (" (version bumped)" if bumped else ""), highlight=False)
 
 
 def _today() -> str:
