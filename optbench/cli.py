@@ -188,48 +188,11 @@ def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -
     _print_summary(root)
 
 
-_STATUS_STYLE = {"reached": "green", "budget_exhausted": "yellow", "diverged": "red", "failed": "red",
-                 "timeout": "red"}
-_STATUS_SHORT = {"budget_exhausted": "budget"}
-
-
-def _fmt(value, digits: int = 3) -> str:
-    if value is None or value != value:
-        return "–"
-    return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
-
-
 def _print_summary(root: Path) -> None:
-    """One compact table per workload (its target in the title): readable in 80 columns."""
-    from rich import box
-    from rich.table import Table
+    """What each trial reached, one table per workload."""
+    from optbench.report.terminal import print_run_summary
 
-    from optbench import store
-
-    frame = store.load_trials(root)
-    if frame.empty:
-        console.print("no finished trials")
-        return
-    console.print(f"[bold]What each trial reached[/] — {root}", highlight=False)
-    frame = frame.sort_values(["workload", "submission", "study", "trial"])
-    for workload, rows in frame.groupby("workload", sort=True):
-        first = rows.iloc[0]
-        op = "≤" if first.target_mode == "min" else "≥"
-        table = Table(title=f"{workload}: {first.target_metric} {op} {first.target_value:g} within "
-                      f"{first.budget_seconds:g} s", title_justify="left", box=box.SIMPLE_HEAD, padding=0,
-                      pad_edge=False, show_edge=False)
-        for column, justify in (("submission", "left"), ("study", "right"), ("trial", "right"),
-                                ("status", "left"), ("steps→", "right"), ("s→", "right"), ("best", "right"),
-                                ("steps", "right"), ("time s", "right")):
-            table.add_column(column, justify=justify, overflow="fold")
-        for row in rows.itertuples():
-            steps_to = row.steps_to_target if row.steps_to_target == row.steps_to_target else None
-            table.add_row(row.submission, str(row.study), str(row.trial),
-                          f"[{_STATUS_STYLE.get(row.status, '')}]{_STATUS_SHORT.get(row.status, row.status)}[/]",
-                          _fmt(None if steps_to is None else int(steps_to)), _fmt(row.time_to_target),
-                          _fmt(row.best_metric, 4), str(row.steps), _fmt(row.submission_time))
-        console.print(table)
-    console.print("steps→, s→: steps and submission seconds to the target; time s: in all", highlight=False)
+    print_run_summary(root, console)
 
 
 @list_app.command("workloads")
@@ -344,25 +307,11 @@ def score(
                                       "count; self-tuning: 1)."),
 ) -> None:
     """Score a results folder: time-to-target, performance profiles, scores (DESIGN.md §6)."""
-    import json
+    from optbench.report import commands
 
-    from optbench import scoring
-
-    out_dir = out or results / "scores"
-    board = scoring.score_folder(results, fmt, targets, ruleset, clock, tau_max, reference, bootstrap, seed,
-                                 studies, trials, exclude=[out_dir])
-    if strict and board.problems:
-        raise OptbenchError(f"--strict: {len(board.problems)} problem(s); the first: {board.problems[0]}")
-    for problem in board.problems[:20]:
-        err_console.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
-    if len(board.problems) > 20:
-        err_console.print(f"... and {len(board.problems) - 20} more warnings: see {out_dir / 'warnings.txt'}")
-    scoring.write_outputs(board, out_dir)
-    if as_json:
-        sys.stdout.write(json.dumps(scoring.summary_dict(board, out_dir), indent=2) + "\n")
-    else:
-        scoring.print_leaderboard(board, console)
-        console.print(f"CSVs and performance_profile.png/.svg in {out_dir}")
+    commands.score(results, console, err_console, fmt=fmt, targets=targets, ruleset=ruleset, clock=clock,
+                   tau_max=tau_max, reference=reference, out=out, as_json=as_json, strict=strict,
+                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials)
 
 
 @data_app.command("check")
@@ -396,22 +345,11 @@ def compare(
     json_file: Path | None = typer.Option(None, "--json", help="Write the comparison as JSON here."),
 ) -> None:
     """Compare a candidate with a baseline per workload x submission; exit 1 on a regression."""
-    from optbench.report import compare as cmp
+    from optbench.report import commands
 
-    if save_baseline is not None:
-        if len(paths) != 1:
-            raise OptbenchError("--save-baseline FILE takes one results folder: optbench compare "
-                                "--save-baseline FILE RESULTS")
-        side = cmp.save_baseline(paths[0], save_baseline, ruleset)
-        console.print(f"baseline of {side.path} ({len(side.studies)} studies) written to {save_baseline}")
-        return
-    if len(paths) != 2:
-        raise OptbenchError("optbench compare takes BASELINE CANDIDATE (or --save-baseline FILE RESULTS)")
-    result = cmp.compare_paths(paths[0], paths[1], ruleset, clock=clock, tolerance=tolerance,
-                               bootstrap=bootstrap, seed=seed)
-    cmp.print_comparison(result, console)
-    cmp.write_outputs(result, markdown, json_file)
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(commands.compare(paths, console, save_baseline=save_baseline, ruleset=ruleset, clock=clock,
+                                      tolerance=tolerance, bootstrap=bootstrap, seed=seed, markdown=markdown,
+                                      json_file=json_file))
 
 
 @app.command("report")
@@ -421,12 +359,9 @@ def report(
     clock: str = typer.Option("seconds", help="Leaderboard by seconds or steps to target."),
 ) -> None:
     """One self-contained HTML page: leaderboard, profiles, curves, every trial, provenance."""
-    from optbench.report.html import write_report
+    from optbench.report import commands
 
-    path, data = write_report(results, out, clock)
-    for line in data.missing:
-        err_console.print(f"[yellow]missing:[/] {line}", highlight=False, markup=False, soft_wrap=True)
-    console.print(f"report written to {path}")
+    commands.report(results, console, err_console, out=out, clock=clock)
 
 
 @app.command("plot")
@@ -436,16 +371,9 @@ def plot(
     clock: str = typer.Option("seconds", help="Profiles by seconds or steps to target."),
 ) -> None:
     """The report's figures as PNG and SVG files (performance profile; metric vs time and steps)."""
-    from optbench.report.collect import collect
-    from optbench.report.figures import write_plots
+    from optbench.report import commands
 
-    if clock not in ("seconds", "steps"):
-        raise OptbenchError(f"--clock {clock}: expected seconds or steps")
-    data = collect(results, clock)
-    for line in data.missing:
-        err_console.print(f"missing: {line}", highlight=False, markup=False, soft_wrap=True)
-    paths = write_plots(data, out or results / "plots")
-    console.print(f"{len(paths)} files written to {out or results / 'plots'}")
+    commands.plot(results, console, err_console, out=out, clock=clock)
 
 
 @app.command("calibrate")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from optbench import algoperf_logs as logs
-from optbench import scoring
 from optbench.errors import OptbenchError
+from optbench.scoring import algoperf_logs as logs
+from optbench.scoring import algoperf_targets, scoreboard
 
 COLUMNS = ["global_step", "score", "accumulated_submission_time", "accumulated_eval_time", "total_duration",
            "preemption_count", "train/loss"]
@@ -64,10 +64,10 @@ def write_trial(folder: Path, workload: str, metric: list[float], score: list[fl
 
 
 def test_load_targets_v05_shape(tmp_path):
-    t = logs.load_targets(write_targets(tmp_path / "t.json"))
+    t = algoperf_targets.load_targets(write_targets(tmp_path / "t.json"))
     assert t.version == "0.5" and t.base == ("ogbg", "wmt") and t.held_out == ("ogbg_model_size",)
     assert t.variants == {"ogbg_model_size": "ogbg"}
-    assert t.workloads["wmt"] == logs.WorkloadTarget("validation/bleu", 30.0, minimize=False)
+    assert t.workloads["wmt"] == algoperf_targets.WorkloadTarget("validation/bleu", 30.0, minimize=False)
     assert t.workloads["mnist"].minimize is True
     assert t.base_of("wmt_glu_tanh") == "wmt"
 
@@ -76,12 +76,12 @@ def test_load_targets_shipped_files_if_present():
     shared = Path("/work/shared/algoperf")
     if not shared.is_dir():
         pytest.skip("AlgoPerf's target files are not in this checkout")
-    v05 = logs.load_targets(shared / "workload_targets_v05.json")
+    v05 = algoperf_targets.load_targets(shared / "workload_targets_v05.json")
     assert len(v05.base) == 8 and len(v05.held_out) == 6
     assert v05.variants["librispeech_conformer_layernorm"] == "librispeech_conformer"
     assert v05.workloads["librispeech_deepspeech"].minimize  # wer
     assert not v05.workloads["fastmri"].minimize  # ssim
-    v06 = logs.load_targets(shared / "workload_targets_v06.json")
+    v06 = algoperf_targets.load_targets(shared / "workload_targets_v06.json")
     assert v06.held_out == () and v06.workloads["finewebedu_lm"].minimize  # ppl
 
 
@@ -89,19 +89,19 @@ def test_load_targets_goal_field_and_errors(tmp_path):
     data = json.loads(json.dumps(TARGETS))
     data["workloads"]["wmt"]["target_metric_name"] = "chrf"
     with pytest.raises(OptbenchError, match="metric 'chrf' is neither"):
-        logs.load_targets(write_targets(tmp_path / "a.json", data))
+        algoperf_targets.load_targets(write_targets(tmp_path / "a.json", data))
     data["workloads"]["wmt"]["target_metric_goal"] = "maximize"
-    assert logs.load_targets(write_targets(tmp_path / "b.json", data)).workloads["wmt"].minimize is False
+    assert algoperf_targets.load_targets(write_targets(tmp_path / "b.json", data)).workloads["wmt"].minimize is False
     with pytest.raises(OptbenchError, match="no such file"):
-        logs.load_targets(tmp_path / "missing.json")
+        algoperf_targets.load_targets(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(OptbenchError, match="not readable JSON"):
-        logs.load_targets(tmp_path / "bad.json")
+        algoperf_targets.load_targets(tmp_path / "bad.json")
     with pytest.raises(OptbenchError, match="needs base_workloads"):
-        logs.load_targets(write_targets(tmp_path / "c.json", {"workloads": {}}))
+        algoperf_targets.load_targets(write_targets(tmp_path / "c.json", {"workloads": {}}))
     del data["workloads"]["ogbg"]
     with pytest.raises(OptbenchError, match="without a target: ogbg"):
-        logs.load_targets(write_targets(tmp_path / "d.json", data))
+        algoperf_targets.load_targets(write_targets(tmp_path / "d.json", data))
 
 
 # ------------------------------------------------------------------ the tree
@@ -141,8 +141,8 @@ def test_find_trial_logs_layouts(tmp_path):
 
 # ------------------------------------------------------------------ one CSV
 
-ACC = logs.WorkloadTarget("validation/accuracy", 0.5, minimize=False)
-LOSS = logs.WorkloadTarget("validation/loss", 0.3, minimize=True)
+ACC = algoperf_targets.WorkloadTarget("validation/accuracy", 0.5, minimize=False)
+LOSS = algoperf_targets.WorkloadTarget("validation/loss", 0.3, minimize=True)
 
 
 def write_csv(folder: Path, text: str) -> str:
@@ -157,7 +157,7 @@ def test_read_trial_first_hit(tmp_path):
     assert (read.ok, read.n_evals, read.hit_index, read.time, read.steps, read.best_metric) == (
         True, 3, 1, 3.0, 20.0, 0.1)
     assert read.problems == []
-    miss = logs.read_trial(path, logs.WorkloadTarget("validation/loss", 0.05, True))
+    miss = logs.read_trial(path, algoperf_targets.WorkloadTarget("validation/loss", 0.05, True))
     assert (miss.hit_index, miss.time) == (-1, math.inf)
 
 
@@ -231,8 +231,8 @@ def hand_tree(root: Path) -> Path:
 
 def test_algoperf_rules_hand_computed(tmp_path):
     root = hand_tree(tmp_path / "logs")
-    targets = logs.load_targets(write_targets(tmp_path / "t.json"))
-    board = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets), "algoperf")
+    targets = algoperf_targets.load_targets(write_targets(tmp_path / "t.json"))
+    board = scoreboard.build_scoreboard(logs.load_algoperf_trials(root, targets), "algoperf")
     assert board.medians.loc["alpha"].to_dict() == {"ogbg": 25.0, "wmt": 120.0, "ogbg_model_size": 40.0}
     assert board.medians.loc["beta"].to_dict() == {"ogbg": 30.0, "wmt": 80.0, "ogbg_model_size": math.inf}
     assert board.workloads == ["ogbg", "wmt"]  # the held-out variant gates, it is not scored
@@ -242,18 +242,19 @@ def test_algoperf_rules_hand_computed(tmp_path):
     chosen = board.trials[board.trials.chosen & (board.trials.workload == "ogbg")]
     assert chosen.set_index("submission")["trial"].to_dict() == {"alpha": 2, "beta": 1}
     # steps clock: the step at the same eval (global_step = 100 per eval)
-    steps = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets), "algoperf", clock="steps")
+    steps = scoreboard.build_scoreboard(logs.load_algoperf_trials(root, targets), "algoperf",
+                                        scoreboard.ScoreSettings(clock="steps"))
     assert steps.medians.loc["alpha", "ogbg"] == 100.0 and steps.medians.loc["alpha", "wmt"] == 200.0
 
 
 def test_algoperf_problems_are_reported_and_the_rest_scored(tmp_path):
     root = hand_tree(tmp_path / "logs")
-    targets = logs.load_targets(write_targets(tmp_path / "t.json"))
+    targets = algoperf_targets.load_targets(write_targets(tmp_path / "t.json"))
     write_trial(root / "beta" / "study_0", "mnist", [0.1], [5])  # known, but not scored in v0.5
     write_trial(root / "beta" / "study_0", "foo", [0.1], [5])  # unknown
     (root / "beta" / "study_0" / "wmt_jax" / "trial_2").mkdir()  # no log
     write_trial(root / "beta-2024-05-01-12-00-00" / "study_0", "wmt", [31], [70])  # a re-run: pooled
-    board = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets), "algoperf")
+    board = scoreboard.build_scoreboard(logs.load_algoperf_trials(root, targets), "algoperf")
     messages = [str(p) for p in board.problems]
     assert any("mnist_jax: workload mnist is not scored in benchmark v0.5" in m for m in messages)
     assert any("foo_jax: unknown workload foo (not in" in m for m in messages)
@@ -268,8 +269,8 @@ def test_algoperf_missing_workload_is_inf_and_counted_over_base(tmp_path):
     root = tmp_path / "logs"
     write_trial(root / "solo" / "study_0", "wmt", [31], [10])
     write_trial(root / "solo" / "study_0", "ogbg_model_size", [0.3], [10])
-    targets = logs.load_targets(write_targets(tmp_path / "t.json"))
-    board = scoring.build_scoreboard(scoring.load_algoperf_trials(root, targets), "algoperf")
+    targets = algoperf_targets.load_targets(write_targets(tmp_path / "t.json"))
+    board = scoreboard.build_scoreboard(logs.load_algoperf_trials(root, targets), "algoperf")
     assert board.medians.loc["solo", "ogbg"] == math.inf
     assert board.result.scores["solo"] == pytest.approx(0.5)  # 1 of 2 base workloads
     assert any("no trials for workload(s) ogbg" in str(p) for p in board.problems)
@@ -279,6 +280,6 @@ def test_algoperf_errors(tmp_path):
     targets = write_targets(tmp_path / "t.json")
     (tmp_path / "empty").mkdir()
     with pytest.raises(OptbenchError, match="no AlgoPerf trial folders"):
-        scoring.score_folder(tmp_path / "empty", "algoperf", targets=targets)
+        scoreboard.score_folder(tmp_path / "empty", "algoperf", targets=targets)
     with pytest.raises(OptbenchError, match="needs --targets"):
-        scoring.score_folder(tmp_path / "empty", "algoperf")
+        scoreboard.score_folder(tmp_path / "empty", "algoperf")

@@ -16,7 +16,7 @@ import pytest
 
 from optbench import __version__, store
 from optbench.errors import OptbenchError
-from optbench.report import compare
+from optbench.report import baseline, compare
 from optbench.spec import Target, TrialResult, TrialSpec
 from optbench.workloads import find_workload
 from tests.conftest import run_cli
@@ -150,7 +150,7 @@ def test_different_study_numbers_are_resampled_independently(tmp_path):
 def test_save_baseline_then_compare(tmp_path, pair):
     base, cand = pair
     file = tmp_path / "baseline.json"
-    compare.save_baseline(base, file)
+    baseline.save_baseline(base, file)
     data = json.loads(file.read_text())
     assert data["format"] == "optbench-baseline" and data["optbench_version"] == __version__
     assert data["workloads"]["wl_a"]["hash"] == dataclasses.replace(WL, name="wl_a").hash
@@ -211,7 +211,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, pair, monkeypatch, capsys):
     other = write_results(tmp_path / "other", {("same", "wl_a"): [100]},
                           workload=dataclasses.replace(WL, target=Target("validation/accuracy", 0.5, "max")))
     old = tmp_path / "old.json"
-    compare.save_baseline(base, old)
+    baseline.save_baseline(base, old)
     old.write_text(old.read_text().replace(f'"optbench_version": "{__version__}"', '"optbench_version": "9.3.1"'))
     damaged = write_results(tmp_path / "damaged", {("same", "wl_a"): [100, 110]})
     (damaged / "same/study_1/wl_a/trial_0/trial.json").write_text('{"status": "reach')

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optbench import scoring
 from optbench.errors import OptbenchError
+from optbench.scoring import bootstrap, inputs, rules, scoreboard
 from optbench.spec import Budget, ComponentRef, EvalPolicy, Target, TrialResult, TrialSpec, WorkloadSpec
 
 INF = math.inf
@@ -38,8 +38,8 @@ def test_trial_time_to_target_uses_status_and_clock():
         "time_to_target": [12.5, 3.0, None, None],
         "steps_to_target": [100, 20, None, None],
     })
-    assert list(scoring.trial_time_to_target(trials)) == [12.5, INF, INF, INF]
-    assert list(scoring.trial_time_to_target(trials, "steps")) == [100, INF, INF, INF]
+    assert list(rules.trial_time_to_target(trials)) == [12.5, INF, INF, INF]
+    assert list(rules.trial_time_to_target(trials, "steps")) == [100, INF, INF, INF]
 
 
 # ---------------------------------------------------------------- step 2
@@ -50,7 +50,7 @@ def test_study_times_external_takes_the_best_trial():
         ("A", "w", 0, 0, 12.0), ("A", "w", 0, 1, 10.0), ("A", "w", 0, 2, INF),
         ("A", "w", 1, 0, INF), ("A", "w", 1, 1, INF),
     ])
-    out = scoring.study_times(trials)
+    out = rules.study_times(trials)
     assert out["time"].tolist() == [10.0, INF]
     assert out["row"].tolist() == [1, 3]  # ties (all inf) go to the first trial
 
@@ -60,21 +60,21 @@ def test_study_times_first_hit_is_algoperfs_rule_not_the_fastest():
     # (it logged evals more often): AlgoPerf takes trial 0 and its 50 s.
     trials = trials_frame([("A", "w", 0, 0, 50.0), ("A", "w", 0, 1, 40.0), ("A", "w", 0, 2, INF)])
     trials["hit_index"] = [3, 5, -1]
-    out = scoring.study_times(trials, choose="first_hit")
+    out = rules.study_times(trials, choose="first_hit")
     assert out["time"].tolist() == [50.0]
-    assert scoring.study_times(trials, choose="time")["time"].tolist() == [40.0]
+    assert rules.study_times(trials, choose="time")["time"].tolist() == [40.0]
 
 
 def test_study_times_first_hit_tie_goes_to_the_earlier_row():
     trials = trials_frame([("A", "w", 0, 0, 50.0), ("A", "w", 0, 1, 40.0)])
     trials["hit_index"] = [2, 2]
-    assert scoring.study_times(trials, choose="first_hit")["time"].tolist() == [50.0]
+    assert rules.study_times(trials, choose="first_hit")["time"].tolist() == [50.0]
 
 
 def test_study_times_never_reached_is_inf():
     trials = trials_frame([("A", "w", 0, 0, INF), ("A", "w", 0, 1, INF)])
     trials["hit_index"] = [-1, -1]
-    assert scoring.study_times(trials, choose="first_hit")["time"].tolist() == [INF]
+    assert rules.study_times(trials, choose="first_hit")["time"].tolist() == [INF]
 
 
 # ---------------------------------------------------------------- step 3
@@ -87,7 +87,7 @@ def test_workload_times_median_over_studies_counts_inf():
         "study": [0, 1, 2, 0, 1, 2, 0, 1],
         "time": [10.0, 9.0, 11.0, 15.0, INF, 14.0, 5.0, INF],
     })
-    out = scoring.workload_times(studies, workloads=["w", "v"])
+    out = rules.workload_times(studies, workloads=["w", "v"])
     assert out.loc["A", "w"] == 10.0
     assert out.loc["B", "w"] == 15.0  # one miss of three still has a median
     assert out.loc["C", "w"] == INF  # one miss of two: the median is inf
@@ -99,7 +99,7 @@ def test_workload_times_median_over_studies_counts_inf():
 
 def test_cut_above_tau():
     times = frame({"A": [10, 10], "B": [40, 41], "C": [INF, 20]}, ["w1", "w2"])
-    out = scoring.cut_above_tau(times, 4.0)
+    out = rules.cut_above_tau(times, 4.0)
     assert out.loc["B", "w1"] == 40  # exactly 4x stays
     assert out.loc["B", "w2"] == INF  # above 4x goes
     assert out.loc["C", "w2"] == 20
@@ -107,7 +107,7 @@ def test_cut_above_tau():
 
 def test_held_out_rule_missed_variant_takes_the_base():
     times = frame({"A": [10, 100], "B": [12, INF], "C": [11, 500]}, ["ogbg", "ogbg_model_size"])
-    out = scoring.apply_held_out_rule(times, {"ogbg_model_size": "ogbg"})
+    out = rules.apply_held_out_rule(times, {"ogbg_model_size": "ogbg"})
     assert list(out.columns) == ["ogbg"]
     assert out["ogbg"].tolist() == [10, INF, INF]  # B missed the variant; C's variant is > 4x best
 
@@ -116,7 +116,7 @@ def test_held_out_rule_base_miss_first_removes_the_variants_best():
     # A is fastest on the variant but missed the base, so (AlgoPerf's first pass) its
     # variant time goes: the variant's best becomes B's 100, and C's 300 survives the cut.
     times = frame({"A": [INF, 10], "B": [10, 100], "C": [12, 300]}, ["wmt", "wmt_glu_tanh"])
-    out = scoring.apply_held_out_rule(times, {"wmt_glu_tanh": "wmt"})
+    out = rules.apply_held_out_rule(times, {"wmt_glu_tanh": "wmt"})
     assert out["wmt"].tolist() == [INF, 10, 12]
 
 
@@ -125,31 +125,31 @@ def test_held_out_rule_base_miss_first_removes_the_variants_best():
 
 def test_ratios_to_best_and_to_a_reference():
     times = frame({"A": [10, 30, INF], "B": [20, 15, INF], "C": [INF, 60, 5]}, ["w1", "w2", "w3"])
-    r = scoring.ratios_to_best(times)
+    r = rules.ratios_to_best(times)
     assert r.loc["A"].tolist()[:2] == [1.0, 2.0] and r.loc["B", "w2"] == 1.0
     assert math.isnan(r.loc["A", "w3"]) is False and r.loc["A", "w3"] == INF
     assert r.loc["C", "w3"] == 1.0
-    ref = scoring.ratios_to_best(times, reference="B")
+    ref = rules.ratios_to_best(times, reference="B")
     assert ref.loc["A"].tolist()[:2] == [0.5, 2.0]
     assert ref.loc["C", "w3"] == 0.0  # B missed w3: C, which reached it, did better
     assert math.isnan(ref.loc["A", "w3"])  # both missed
 
 
 def test_tau_grid():
-    taus = scoring.tau_grid(4.0)
+    taus = rules.tau_grid(4.0)
     assert len(taus) == 100 and taus[0] == 1.0 and taus[-1] == 4.0
     with pytest.raises(OptbenchError, match="tau-max"):
-        scoring.tau_grid(1.0)
+        rules.tau_grid(1.0)
 
 
 def test_performance_profiles_counts_share_of_workloads():
     ratios = frame({"A": [1.0, 2.5, INF], "B": [1.5, 1.0, 1.0]}, ["w1", "w2", "w3"])
     taus = np.array([1.0, 2.0, 3.0])
-    rho = scoring.performance_profiles(ratios, taus)
+    rho = rules.performance_profiles(ratios, taus)
     assert rho.loc["A"].tolist() == pytest.approx([1 / 3, 1 / 3, 2 / 3])
     assert rho.loc["B"].tolist() == pytest.approx([2 / 3, 1, 1])
     # AlgoPerf divides by the number of base workloads even when some are absent
-    assert scoring.performance_profiles(ratios, taus, n_workloads=6).loc["B"].tolist() == pytest.approx(
+    assert rules.performance_profiles(ratios, taus, n_workloads=6).loc["B"].tolist() == pytest.approx(
         [1 / 3, 1 / 2, 1 / 2])
 
 
@@ -157,7 +157,7 @@ def test_scores_from_profiles_is_normalised_area():
     taus = np.linspace(1, 4, 100)
     profiles = pd.DataFrame([np.ones(100), np.zeros(100), np.where(taus >= 2.5, 1.0, 0.0)],
                             index=["one", "zero", "half"], columns=taus)
-    scores = scoring.scores_from_profiles(profiles)
+    scores = rules.scores_from_profiles(profiles)
     assert scores["one"] == pytest.approx(1.0)
     assert scores["zero"] == 0.0
     assert scores["half"] == pytest.approx(0.5)  # step at 2.5, the midpoint of a grid interval
@@ -170,7 +170,7 @@ def test_hand_computed_two_submissions_three_workloads():
     (Steps at 1.5 and 2.5 fall at midpoints of the 100-point grid, where the
     trapezoid rule is exact.)"""
     times = frame({"A": [10, 25, INF], "B": [15, 10, 20]}, ["w1", "w2", "w3"])
-    result = scoring.score_times(times, tau_max=4.0)
+    result = rules.score_times(times, rules.Rules(tau_max=4.0))
     assert result.scores["A"] == pytest.approx(0.5)
     assert result.scores["B"] == pytest.approx(17 / 18)
 
@@ -178,13 +178,13 @@ def test_hand_computed_two_submissions_three_workloads():
 def test_hand_computed_cut_and_reference():
     # C is 4.5x slower on w1: cut (not just off the plot), so it reaches nothing.
     times = frame({"A": [10, 25, INF], "B": [15, 10, 20], "C": [45, INF, INF]}, ["w1", "w2", "w3"])
-    result = scoring.score_times(times)
+    result = rules.score_times(times)
     assert result.times.loc["C", "w1"] == INF
     assert result.scores["C"] == 0.0
     # ratios to B: A = 2/3 (counts everywhere), 2.5, inf -> (1 + [tau >= 2.5]) / 3 -> 1/2
-    assert scoring.score_times(times, reference="B").scores["A"] == pytest.approx(0.5)
+    assert rules.score_times(times, rules.Rules(reference="B")).scores["A"] == pytest.approx(0.5)
     with pytest.raises(OptbenchError, match="--reference Z"):
-        scoring.score_times(times, reference="Z")
+        rules.score_times(times, rules.Rules(reference="Z"))
 
 
 def test_full_chain_from_trials():
@@ -195,9 +195,9 @@ def test_full_chain_from_trials():
         ("A", "w", 1, 0, INF), ("A", "w", 1, 1, 9.0), ("A", "w", 2, 0, 11.0),
         ("B", "w", 0, 0, 15.0), ("B", "w", 1, 0, INF), ("B", "w", 2, 0, 16.0), ("B", "w", 2, 1, 14.0),
     ])
-    medians = scoring.workload_times(scoring.study_times(trials))
+    medians = rules.workload_times(rules.study_times(trials))
     assert medians["w"].tolist() == [10.0, 15.0]
-    scores = scoring.score_times(medians).scores
+    scores = rules.score_times(medians).scores
     assert scores["A"] == pytest.approx(1.0) and scores["B"] == pytest.approx(5 / 6)
 
 
@@ -217,7 +217,7 @@ def time_tables(draw, min_subs=1):
 @settings(max_examples=150, deadline=None)
 @given(time_tables(), st.sampled_from([2.0, 4.0, 6.5]))
 def test_property_scores_in_unit_interval(times, tau_max):
-    scores = scoring.score_times(times, tau_max=tau_max).scores
+    scores = rules.score_times(times, rules.Rules(tau_max=tau_max)).scores
     assert ((scores >= 0) & (scores <= 1 + 1e-12)).all()
 
 
@@ -227,15 +227,15 @@ def test_property_best_everywhere_scores_one(times, data):
     best = times.min(axis=0).where(lambda s: np.isfinite(s), 100.0)
     factors = data.draw(st.lists(st.floats(0.1, 1.0), min_size=times.shape[1], max_size=times.shape[1]))
     times.loc["champion"] = (best * np.array(factors)).to_numpy()
-    assert scoring.score_times(times).scores["champion"] == pytest.approx(1.0)
+    assert rules.score_times(times).scores["champion"] == pytest.approx(1.0)
 
 
 @settings(max_examples=150, deadline=None)
 @given(time_tables(), st.integers(-10, 10))
 def test_property_scaling_all_times_leaves_scores_unchanged(times, exponent):
     factor = 2.0 ** exponent  # a power of two scales floats exactly
-    before = scoring.score_times(times).scores
-    after = scoring.score_times(times * factor).scores
+    before = rules.score_times(times).scores
+    after = rules.score_times(times * factor).scores
     pd.testing.assert_series_equal(before, after)
 
 
@@ -246,7 +246,7 @@ def test_property_worse_time_never_raises_own_score(times, data):
     wl = data.draw(st.sampled_from(list(times.columns)))
     worse = times.copy()
     worse.loc[sub, wl] = data.draw(st.one_of(st.just(INF), st.floats(1.0, 50.0))) * times.loc[sub, wl]
-    assert scoring.score_times(worse).scores[sub] <= scoring.score_times(times).scores[sub] + 1e-12
+    assert rules.score_times(worse).scores[sub] <= rules.score_times(times).scores[sub] + 1e-12
 
 
 @settings(max_examples=100, deadline=None)
@@ -256,7 +256,7 @@ def test_property_held_out_rule_only_takes_reached_workloads_away(times, data):
     variant = data.draw(st.sampled_from(list(times.columns)))
     if variant == "base":
         return
-    out = scoring.score_times(times, variants={variant: "base"}).times
+    out = rules.score_times(times, rules.Rules(variants={variant: "base"})).times
     assert variant not in out.columns
     reached = np.isfinite(out["base"])
     assert (np.isfinite(times["base"]) | ~reached).all()
@@ -271,13 +271,13 @@ def test_bootstrap_is_seeded_and_in_range():
     rows = [(s, w, j, float(rng.uniform(5, 20)) if rng.random() > 0.2 else INF)
             for s in "ABC" for w in ("w1", "w2") for j in range(5)]
     studies = pd.DataFrame(rows, columns=["submission", "workload", "study", "time"])
-    medians = scoring.workload_times(studies)
-    a = scoring.bootstrap_scores(studies, medians, n=300, seed=7)
-    b = scoring.bootstrap_scores(studies, medians, n=300, seed=7)
+    medians = rules.workload_times(studies)
+    a = bootstrap.bootstrap_scores(studies, medians, n=300, seed=7)
+    b = bootstrap.bootstrap_scores(studies, medians, n=300, seed=7)
     pd.testing.assert_frame_equal(a[0], b[0])
     pd.testing.assert_frame_equal(a[1], b[1])
     assert ((a[0]["score_lo"] >= 0) & (a[0]["score_lo"] <= a[0]["score_hi"]) & (a[0]["score_hi"] <= 1)).all()
-    other = scoring.bootstrap_scores(studies, medians, n=300, seed=8)[0]
+    other = bootstrap.bootstrap_scores(studies, medians, n=300, seed=8)[0]
     assert not other.equals(a[0])
     ci = a[1].set_index(["submission", "workload"])
     assert (ci["median_lo"] <= ci["median_hi"]).all()
@@ -286,7 +286,7 @@ def test_bootstrap_is_seeded_and_in_range():
 
 def test_bootstrap_one_study_per_cell_has_no_spread():
     studies = pd.DataFrame({"submission": ["A", "B"], "workload": ["w", "w"], "study": [0, 0], "time": [1.0, 2.0]})
-    ci, _ = scoring.bootstrap_scores(studies, scoring.workload_times(studies), n=50)
+    ci, _ = bootstrap.bootstrap_scores(studies, rules.workload_times(studies), n=50)
     assert (ci["score_lo"] == ci["score_hi"]).all()
 
 
@@ -296,13 +296,13 @@ def test_check_counts_reports_missing_workloads_and_odd_counts():
         + [("A", "w2", j, i, 1.0) for j in range(2) for i in range(2)]
         + [("B", "w1", j, i, 1.0) for j in range(3) for i in range(2)][:-1]
     )
-    problems = scoring.check_counts(trials, ["w1", "w2"], "external", {"A": "r/A", "B": "r/B"})
+    problems = inputs.check_counts(trials, ["w1", "w2"], "external", {"A": "r/A", "B": "r/B"})
     text = [str(p) for p in problems]
     assert "r/B: no trials for workload(s) w2: scored as not reached" in text
     assert "r/A: w2: 2 studies, expected 3" in text
     assert "r/B/study_2: w1: 1 trials, expected 2" in text
     assert len(problems) == 3
-    self_problems = scoring.check_counts(trials, ["w1", "w2"], "self", {"A": "r/A", "B": "r/B"})
+    self_problems = inputs.check_counts(trials, ["w1", "w2"], "self", {"A": "r/A", "B": "r/B"})
     assert sum("expected 1" in str(p) for p in self_problems) == 7  # 8 studies, all but B study_2 have 2
 
 
@@ -345,7 +345,7 @@ def test_optbench_results_folder_scored(tmp_path):
             times[("sgd", "w1", j, i)] = 15.0 + j + i
             times[("sgd", "w2", j, i)] = 10.0
     write_results(tmp_path, times)
-    board = scoring.score_folder(tmp_path)
+    board = scoreboard.score_folder(tmp_path)
     assert board.ruleset == "external" and board.problems == []
     # adamw: w1 studies 10, 11, 12 -> 11; w2 inf, 25, 25 -> 25. sgd: w1 15, 16, 17 -> 16; w2 10
     assert board.medians.loc["adamw"].tolist() == [11.0, 25.0]
@@ -353,7 +353,7 @@ def test_optbench_results_folder_scored(tmp_path):
     assert board.trials["chosen"].sum() == 12
     # ratios adamw 1, 2.5; sgd 16/11, 1
     assert board.result.scores["adamw"] == pytest.approx((3 + 1.5) / 2 / 3)
-    steps = scoring.score_folder(tmp_path, clock="steps")
+    steps = scoreboard.score_folder(tmp_path, settings=scoreboard.ScoreSettings(clock="steps"))
     assert steps.medians.loc["adamw"].tolist() == [110.0, 250.0]
 
 
@@ -361,31 +361,31 @@ def test_optbench_results_refuses_mixed_workload_hashes(tmp_path):
     write_results(tmp_path, {("a", "w", 0, 0): 5.0})
     write_results(tmp_path, {("b", "w", 0, 0): 6.0}, workloads={"w": _workload("w", value=0.8)})
     with pytest.raises(OptbenchError, match="workload w was run with 2 different definitions"):
-        scoring.score_folder(tmp_path)
+        scoreboard.score_folder(tmp_path)
 
 
 def test_optbench_results_ruleset_from_trial_json(tmp_path):
     write_results(tmp_path, {("a", "w", 0, 0): 5.0, ("b", "w", 0, 0): 6.0}, ruleset="self")
-    assert scoring.score_folder(tmp_path).ruleset == "self"
+    assert scoreboard.score_folder(tmp_path).ruleset == "self"
     write_results(tmp_path / "x", {("a", "w", 0, 0): 5.0}, ruleset="self")
     write_results(tmp_path / "x", {("b", "w", 0, 0): 6.0}, ruleset="external")
     with pytest.raises(OptbenchError, match="choose one with --ruleset"):
-        scoring.score_folder(tmp_path / "x")
-    assert list(scoring.score_folder(tmp_path / "x", ruleset="external").medians.index) == ["b"]
+        scoreboard.score_folder(tmp_path / "x")
+    assert list(scoreboard.score_folder(tmp_path / "x", ruleset="external").medians.index) == ["b"]
 
 
 def test_optbench_results_unfinished_trial_is_a_warning(tmp_path):
     write_results(tmp_path, {("a", "w", 0, 0): 5.0, ("b", "w", 0, 0): 6.0})
     (tmp_path / "a/study_0/w/trial_1").mkdir()
-    board = scoring.score_folder(tmp_path)
+    board = scoreboard.score_folder(tmp_path)
     assert any("trial_1: no complete trial.json" in str(p) for p in board.problems)
     assert board.result.scores["a"] == pytest.approx(1.0)
 
 
 def test_optbench_results_errors(tmp_path):
     with pytest.raises(OptbenchError, match="no such results folder"):
-        scoring.score_folder(tmp_path / "nope")
+        scoreboard.score_folder(tmp_path / "nope")
     with pytest.raises(OptbenchError, match="no finished trials"):
-        scoring.score_folder(tmp_path)
+        scoreboard.score_folder(tmp_path)
     with pytest.raises(OptbenchError, match="--targets is for --format algoperf"):
-        scoring.score_folder(tmp_path, targets=tmp_path / "t.json")
+        scoreboard.score_folder(tmp_path, targets=tmp_path / "t.json")

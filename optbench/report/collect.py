@@ -16,7 +16,6 @@ starts late nor drops back when a fast one stops.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optbench import store
 from optbench.errors import OptbenchError
+from optbench.report.format import finite
+from optbench.scoring.scoreboard import Scoreboard, ScoreSettings, score_folder
 
 #: At most this many x positions per curve (the union of eval positions, thinned).
 MAX_POINTS = 600
@@ -63,7 +65,7 @@ class ReportData:
     clock: str
     experiment: dict[str, Any] | None
     trials: pd.DataFrame  #: store.load_trials, plus ``chosen``
-    board: Any | None  #: scoring.Scoreboard, or None when the folder cannot be scored
+    board: Scoreboard | None  #: None when the folder cannot be scored
     workloads: list[WorkloadInfo]
     missing: list[str] = field(default_factory=list)  #: what could not be read, one line each
     problems: list[str] = field(default_factory=list)  #: scoring's warnings
@@ -113,18 +115,8 @@ def _curves(runs: dict[str, list[pd.DataFrame]], column: str, metric: str) -> li
     return curves
 
 
-def _float(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def collect(results: Path, clock: str = "seconds") -> ReportData:
     """Read ``results`` for the report; never raises for missing pieces (see the module docstring)."""
-    from optbench import scoring, store
-
     root = Path(results)
     if not root.is_dir():
         raise OptbenchError(f"{root}: no such results folder")
@@ -145,7 +137,7 @@ def collect(results: Path, clock: str = "seconds") -> ReportData:
     board, problems = None, []
     if not trials.empty:
         try:
-            board = scoring.score_folder(root, clock=clock)  # type: ignore[arg-type]
+            board = score_folder(root, settings=ScoreSettings(clock=clock))  # type: ignore[arg-type]
             problems = [str(p) for p in board.problems]
         except OptbenchError as exc:
             missing.append(f"leaderboard: cannot score this folder: {exc}")
@@ -161,9 +153,9 @@ def collect(results: Path, clock: str = "seconds") -> ReportData:
         for wl, group in trials.groupby("workload", sort=True):
             first = group.iloc[0]
             info = WorkloadInfo(
-                name=str(wl), metric=str(first.get("target_metric") or ""), target=_float(first.get("target_value")),
-                mode=str(first.get("target_mode") or "max"), budget_seconds=_float(first.get("budget_seconds")),
-                step_hint=_float(first.get("step_hint")), hash=str(first.get("workload_hash") or ""),
+                name=str(wl), metric=str(first.get("target_metric") or ""), target=finite(first.get("target_value")),
+                mode=str(first.get("target_mode") or "max"), budget_seconds=finite(first.get("budget_seconds")),
+                step_hint=finite(first.get("step_hint")), hash=str(first.get("workload_hash") or ""),
             )
             runs: dict[str, list[pd.DataFrame]] = {}
             no_evals = []

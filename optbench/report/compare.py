@@ -4,13 +4,15 @@ For CI. Each side is a results folder (DESIGN.md §5) or a *baseline file* writt
 ``optbench compare --save-baseline FILE RESULTS`` and committed to the user's repository.
 Per workload x submission:
 
-- the per-study times to target come from scoring's own steps (:func:`scoring.trial_time_to_target`,
-  :func:`scoring.study_times`), and the value compared is scoring's per-workload median over
-  studies (:func:`scoring.workload_times`, ``inf`` = not reached counted in the median);
+- the per-study times to target come from scoring's own steps (:func:`~optbench.scoring.rules.trial_time_to_target`,
+  :func:`~optbench.scoring.rules.study_times`), and the value compared is scoring's per-workload median over
+  studies (:func:`~optbench.scoring.rules.workload_times`, ``inf`` = not reached counted in the median);
+  each side is a results folder or a baseline file (:mod:`optbench.report.baseline`);
 - ratio = candidate median / baseline median, with a seeded bootstrap interval: each side's
   studies are resampled with replacement, paired by study number (same seeds) when both sides
-  hold the same studies (:func:`bootstrap_ratio`), and the ratio of the resampled medians is
-  taken ``--bootstrap`` times. With one study on a side there is nothing to resample: the
+  hold the same studies, and the ratio of the resampled medians is taken ``--bootstrap``
+  times (:func:`optbench.scoring.bootstrap.bootstrap_ratio`, the convention ``score
+  --bootstrap`` uses too). With one study on a side there is nothing to resample: the
   point ratio decides alone (and the output says so);
 - verdict: ``worse`` when ratio > 1 + tolerance and the interval lies above 1; ``better`` when
   ratio < 1 - tolerance and the interval lies below 1; ``same`` otherwise; ``newly failing`` /
@@ -30,8 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,199 +41,17 @@ import pandas as pd
 
 from optbench import __version__
 from optbench.errors import OptbenchError
-
-BASELINE_FORMAT = "optbench-baseline"
-BASELINE_FORMAT_VERSION = 1
-CLOCKS = ("steps", "seconds")
-#: JSON keys of the per-study lists in a baseline file, per clock.
-CLOCK_KEYS = {"steps": "steps_to_target", "seconds": "time_to_target"}
+from optbench.report.baseline import CLOCKS, Side, load_side
+from optbench.report.format import DASH, duration, finite
+from optbench.scoring.bootstrap import bootstrap_ratio, generator
+from optbench.scoring.rules import workload_times
+from optbench.store import atomic_write_text
 
 BETTER, SAME, WORSE = "better", "same", "worse"
 NEWLY_FAILING, NEWLY_PASSING = "newly failing", "newly passing"
 NOT_REACHED, MISSING = "not reached", "missing"
 #: Verdicts that make ``optbench compare`` exit 1.
 REGRESSIONS = (WORSE, NEWLY_FAILING)
-
-
-# ============================================================================ one side
-
-
-@dataclass
-class Side:
-    """One side of a comparison: per-study times to target, both clocks, ``inf`` = not reached."""
-
-    path: str
-    kind: str  #: "results" (a results folder) or "baseline" (a baseline file)
-    optbench_version: str
-    ruleset: str
-    workloads: dict[str, dict[str, Any]]  #: name -> {"hash", "target"}
-    studies: pd.DataFrame  #: columns workload, submission, study, steps, seconds
-    provenance: dict[str, Any] = field(default_factory=dict)
-
-    def study_times(self, clock: str) -> pd.DataFrame:
-        """``submission, workload, study, time`` as scoring's steps 3+ expect them."""
-        return self.studies.rename(columns={clock: "time"})[["submission", "workload", "study", "time"]]
-
-
-def _major_minor(version: str) -> tuple[str, ...]:
-    return tuple(str(version).split(".")[:2])
-
-
-def _target_text(row: pd.Series) -> str:
-    op = "<=" if row.get("target_mode") == "min" else ">="
-    return f"{row.get('target_metric')} {op} {row.get('target_value')}"
-
-
-def load_results_side(root: Path, ruleset: str | None = None) -> Side:
-    """A results folder: every trial must be finished and readable (CI must not judge on
-    half a run). Scoring's loader refuses folders with no finished trial and workloads run
-    under two definitions; anything it would only warn about is an error here."""
-    from optbench import scoring, store
-
-    root = Path(root)
-    data = scoring.load_optbench_trials(root, ruleset)  # type: ignore[arg-type]
-    if data.problems:
-        first = data.problems[0]
-        raise OptbenchError(
-            f"{root}: {len(data.problems)} unreadable or unfinished trial(s), e.g. {first.path}: {first.message}; "
-            "re-run them (optbench run --name <same> resumes) before comparing"
-        )
-    trials = data.trials
-    per_clock = []
-    for clock in CLOCKS:
-        timed = trials.assign(time=scoring.trial_time_to_target(trials, clock))  # type: ignore[arg-type]
-        per_clock.append(scoring.study_times(timed, data.choose).drop(columns="row").rename(columns={"time": clock}))
-    studies = per_clock[0].merge(per_clock[1], on=scoring.STUDY_KEY)
-    raw = store.load_trials(root)
-    raw = raw[raw["ruleset"] == data.ruleset]
-    workloads = {
-        wl: {"hash": str(group["workload_hash"].iloc[0]), "target": _target_text(group.iloc[0])}
-        for wl, group in raw.groupby("workload", sort=True)
-    }
-    versions = sorted({str(v) for v in raw.get("optbench_version", pd.Series(dtype=str)).dropna()})
-    provenance: dict[str, Any] = {}
-    try:
-        experiment = store.read_experiment(root)
-        provenance = {k: experiment.get(k) for k in ("name", "created", "command", "git") if k in experiment}
-    except OptbenchError:
-        pass  # experiment.json is provenance only; the trials are what is compared
-    return Side(str(root), "results", versions[-1] if versions else __version__, data.ruleset, workloads,
-                studies[["workload", "submission", "study", "steps", "seconds"]], provenance)
-
-
-def _bad(path: Path, why: str) -> OptbenchError:
-    return OptbenchError(f"{path}: not a usable optbench baseline file ({why}); write one with "
-                         "`optbench compare --save-baseline FILE RESULTS`")
-
-
-def _times(values: Any, path: Path, where: str) -> list[float]:
-    if not isinstance(values, list):
-        raise _bad(path, f"{where} is not a list")
-    out = []
-    for v in values:
-        if v is None:
-            out.append(math.inf)
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
-            out.append(float(v))
-        else:
-            raise _bad(path, f"{where} holds {v!r}; expected a number or null (not reached)")
-    return out
-
-
-def load_baseline_side(path: Path) -> Side:
-    """A baseline file; refused when written by another optbench major.minor version, since
-    what counts as a step or a target may change between them."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OptbenchError(f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
-    except json.JSONDecodeError as exc:
-        raise _bad(path, f"invalid JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != BASELINE_FORMAT:
-        raise _bad(path, f'no "format": "{BASELINE_FORMAT}"')
-    version = str(data.get("optbench_version", "?"))
-    if _major_minor(version) != _major_minor(__version__):
-        raise OptbenchError(
-            f"{path}: baseline written by optbench {version}, this is optbench {__version__} (major.minor must "
-            "match): re-create it with `optbench compare --save-baseline FILE RESULTS`"
-        )
-    workloads, results = data.get("workloads"), data.get("results")
-    if not isinstance(workloads, dict) or not isinstance(results, dict):
-        raise _bad(path, '"workloads" or "results" missing')
-    rows = []
-    for wl, subs in results.items():
-        if wl not in workloads or not isinstance(workloads[wl], dict) or "hash" not in workloads[wl]:
-            raise _bad(path, f"workload {wl} has no hash under \"workloads\"")
-        if not isinstance(subs, dict):
-            raise _bad(path, f"results.{wl} is not a mapping of submissions")
-        for sub, entry in subs.items():
-            where = f"results.{wl}.{sub}"
-            if not isinstance(entry, dict):
-                raise _bad(path, f"{where} is not a mapping")
-            steps = _times(entry.get("steps_to_target"), path, f"{where}.steps_to_target")
-            seconds = _times(entry.get("time_to_target"), path, f"{where}.time_to_target")
-            study = entry.get("study", list(range(len(steps))))
-            if not (isinstance(study, list) and len(study) == len(steps) == len(seconds) and study):
-                raise _bad(path, f"{where}: study, steps_to_target and time_to_target differ in length or are empty")
-            rows += [{"workload": wl, "submission": sub, "study": int(j), "steps": a, "seconds": b}
-                     for j, a, b in zip(study, steps, seconds)]
-    if not rows:
-        raise _bad(path, "no results in it")
-    return Side(str(path), "baseline", version, str(data.get("ruleset", "?")),
-                {wl: {"hash": str(w["hash"]), "target": w.get("target", "")} for wl, w in workloads.items()},
-                pd.DataFrame(rows), data.get("provenance") or {})
-
-
-def load_side(path: Path, ruleset: str | None = None) -> Side:
-    """A folder is a results folder, a file a baseline file."""
-    path = Path(path)
-    if path.is_dir():
-        return load_results_side(path, ruleset)
-    if path.is_file():
-        return load_baseline_side(path)
-    raise OptbenchError(f"{path}: no such results folder or baseline file")
-
-
-def _json_time(value: float) -> float | int | None:
-    if not math.isfinite(value):
-        return None
-    return int(value) if float(value).is_integer() else float(value)
-
-
-def baseline_dict(side: Side) -> dict[str, Any]:
-    """What ``--save-baseline`` writes: small, sorted, readable in a diff."""
-    results: dict[str, dict[str, Any]] = {}
-    for (wl, sub), group in side.studies.sort_values(["workload", "submission", "study"]).groupby(
-            ["workload", "submission"], sort=True):
-        results.setdefault(wl, {})[sub] = {
-            "study": [int(s) for s in group["study"]],
-            "steps_to_target": [_json_time(v) for v in group["steps"]],
-            "time_to_target": [_json_time(v) for v in group["seconds"]],
-        }
-    return {
-        "format": BASELINE_FORMAT,
-        "format_version": BASELINE_FORMAT_VERSION,
-        "optbench_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source": side.path,
-        "ruleset": side.ruleset,
-        "provenance": side.provenance,
-        "workloads": side.workloads,
-        "results": results,
-    }
-
-
-def save_baseline(results: Path, out: Path, ruleset: str | None = None) -> Side:
-    """Read a results folder and write its baseline file to ``out``."""
-    from optbench.store import atomic_write_text
-
-    results = Path(results)
-    if not results.is_dir():
-        raise OptbenchError(f"--save-baseline: {results} is not a results folder")
-    side = load_results_side(results, ruleset)
-    atomic_write_text(Path(out), json.dumps(baseline_dict(side), indent=2, default=str) + "\n")
-    return side
 
 
 # ============================================================================ the comparison
@@ -272,6 +91,22 @@ class Comparison:
     def exit_code(self) -> int:
         return 1 if self.regressions else 0
 
+    def headline(self) -> str:
+        """One line: no regression, or which pairs regressed."""
+        bad = self.regressions
+        if not bad:
+            return f"no regression ({len(self.rows)} workload/submission pairs compared)"
+        what = ", ".join(f"{r.submission} on {r.workload} ({r.verdict})" for r in bad)
+        return f"REGRESSION in {len(bad)} of {len(self.rows)} pairs: {what}"
+
+    def settings_text(self) -> str:
+        """What was compared, and how (the table's caption)."""
+        what = "steps to target" if self.clock == "steps" else "seconds of submission time to target"
+        interval = (f"{self.level:.0%} bootstrap interval over studies ({self.bootstrap} resamples, seed "
+                    f"{self.seed})" if self.bootstrap else "no bootstrap interval")
+        return (f"median over studies of {what}; ratio = candidate / baseline; tolerance "
+                f"{self.tolerance:.0%}; {interval}")
+
 
 def check_comparable(baseline: Side, candidate: Side) -> None:
     """Same ruleset, and the same workload definitions (hashes) for every shared workload."""
@@ -288,42 +123,6 @@ def check_comparable(baseline: Side, candidate: Side) -> None:
             f"incomparable workload hashes: {'; '.join(differ)}: these workloads' definitions changed between "
             f"{baseline.path} and {candidate.path}; re-create the baseline with `optbench compare --save-baseline`"
         )
-
-
-def _rng(seed: int, workload: str, submission: str) -> np.random.Generator:
-    """One generator per pair, from the seed and the names: a pair's interval does not change
-    when other workloads or submissions come and go."""
-    from optbench.spec import stable_hash
-
-    return np.random.default_rng([seed, int(stable_hash([workload, submission]), 16)])
-
-
-def bootstrap_ratio(
-    base: pd.Series, cand: pd.Series, n: int, rng: np.random.Generator, level: float = 0.95
-) -> tuple[tuple[float, float] | None, bool]:
-    """Percentile interval of median(candidate) / median(baseline) over resampled studies.
-
-    ``base``/``cand``: per-study times indexed by study number. When both sides hold the same
-    studies, the resampling is *paired*: study j ran with the same seeds on both sides
-    (seeds derive from the base seed, workload, study and trial), so the same draw of study
-    numbers is used for both, which removes the seed-to-seed spread that both share. Otherwise
-    each side is resampled on its own. Medians keep ``inf`` (not reached); ratios inf/inf
-    are dropped. Returns (interval or None, paired).
-    """
-    b, c = base.sort_index(), cand.sort_index()
-    paired = list(b.index) == list(c.index)
-    bv, cv = b.to_numpy(float), c.to_numpy(float)
-    b_draw = rng.integers(0, len(bv), size=(n, len(bv)))
-    c_draw = b_draw if paired else rng.integers(0, len(cv), size=(n, len(cv)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.median(cv[c_draw], axis=1) / np.median(bv[b_draw], axis=1)
-    ratio = ratio[~np.isnan(ratio)]
-    if ratio.size == 0:
-        return None, paired
-    alpha = (1 - level) / 2
-    interval = (float(np.quantile(ratio, alpha, method="lower")),
-                float(np.quantile(ratio, 1 - alpha, method="higher")))
-    return interval, paired
 
 
 def _verdict(ratio: float, interval: tuple[float, float] | None, tolerance: float, level: float) -> tuple[str, str]:
@@ -355,8 +154,6 @@ def compare(
     level: float = 0.95,
 ) -> Comparison:
     """Every (workload, submission) of either side, with its verdict (see the module docstring)."""
-    from optbench import scoring
-
     if clock not in CLOCKS:
         raise OptbenchError(f"--clock {clock}: expected steps or seconds")
     if not 0 <= tolerance < 1:
@@ -367,8 +164,8 @@ def compare(
     b_studies, c_studies = baseline.study_times(clock), candidate.study_times(clock)
     subs = sorted(set(b_studies["submission"]) | set(c_studies["submission"]))
     wls = sorted(set(b_studies["workload"]) | set(c_studies["workload"]))
-    b_med = scoring.workload_times(b_studies, subs, wls)
-    c_med = scoring.workload_times(c_studies, subs, wls)
+    b_med = workload_times(b_studies, subs, wls)
+    c_med = workload_times(c_studies, subs, wls)
     b_series = {k: g.set_index("study")["time"] for k, g in b_studies.groupby(["workload", "submission"])}
     c_series = {k: g.set_index("study")["time"] for k, g in c_studies.groupby(["workload", "submission"])}
     b_pairs = set(zip(b_studies["workload"], b_studies["submission"]))
@@ -401,7 +198,7 @@ def compare(
                 single = min(b_n[wl, sub][0], c_n[wl, sub][0]) < 2
                 if bootstrap and not single:
                     row.interval, paired = bootstrap_ratio(b_series[wl, sub], c_series[wl, sub], bootstrap,
-                                                           _rng(seed, wl, sub), level)
+                                                           generator(seed, wl, sub), level)
                     unpaired |= not paired
                 row.verdict, row.note = _verdict(row.ratio, row.interval, tolerance, level)
                 if single:
@@ -432,88 +229,19 @@ def compare_paths(baseline: Path, candidate: Path, ruleset: str | None = None, *
 # ============================================================================ outputs
 
 
-def _amount(value: float, clock: str) -> str:
-    if isinstance(value, float) and math.isnan(value):
-        return "–"
-    if not math.isfinite(value):
-        return "not reached"
-    if clock == "steps":
-        return f"{value:,.0f}"
-    return f"{value:.3g} s" if value < 100 else f"{value:,.0f} s"
+def side_text(value: float, reached: str, clock: str) -> str:
+    """A side's median and how many studies reached the target: ``1,234 (3/3)``; ``–``: no such pair."""
+    if reached == DASH:
+        return DASH
+    return f"{duration(value, clock, missing=DASH, not_reached='not reached')} ({reached})"
 
 
-def _cell(value: float, reached: str, clock: str) -> str:
-    return "–" if reached == "–" else f"{_amount(value, clock)} ({reached})"
+def ratio_text(row: Row) -> str:
+    return DASH if row.ratio is None else f"{row.ratio:.3f}"
 
 
-def _ratio(row: Row) -> str:
-    return "–" if row.ratio is None else f"{row.ratio:.3f}"
-
-
-def _ci(row: Row) -> str:
-    if row.interval is None:
-        return "–"
-    return f"{row.interval[0]:.3f}–{row.interval[1]:.3f}"
-
-
-def _headline(result: Comparison) -> str:
-    bad = result.regressions
-    if not bad:
-        return f"no regression ({len(result.rows)} workload/submission pairs compared)"
-    what = ", ".join(f"{r.submission} on {r.workload} ({r.verdict})" for r in bad)
-    return f"REGRESSION in {len(bad)} of {len(result.rows)} pairs: {what}"
-
-
-def _settings(result: Comparison) -> str:
-    what = "steps to target" if result.clock == "steps" else "seconds of submission time to target"
-    interval = (f"{result.level:.0%} bootstrap interval over studies ({result.bootstrap} resamples, seed "
-                f"{result.seed})" if result.bootstrap else "no bootstrap interval")
-    return (f"median over studies of {what}; ratio = candidate / baseline; tolerance "
-            f"{result.tolerance:.0%}; {interval}")
-
-
-_VERDICT_STYLE = {BETTER: "green", SAME: "", WORSE: "bold red", NEWLY_FAILING: "bold red",
-                  NEWLY_PASSING: "green", NOT_REACHED: "dim", MISSING: "yellow"}
-
-
-def rich_table(result: Comparison) -> Any:
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=f"optbench compare — {escape(result.baseline.path)} → {escape(result.candidate.path)}",
-                  caption=_settings(result), box=box.SIMPLE_HEAD)
-    for name in ("workload", "submission"):
-        table.add_column(name, overflow="fold")
-    for name in ("baseline", "candidate", "ratio", f"{result.level:.0%} interval", "verdict"):
-        table.add_column(name, justify="left" if name == "verdict" else "right", no_wrap=True)
-    table.add_column("note", overflow="fold", max_width=40)
-    for r in result.rows:
-        style = _VERDICT_STYLE.get(r.verdict, "")
-        verdict = f"[{style}]{r.verdict}[/]" if style else r.verdict
-        table.add_row(escape(r.workload), escape(r.submission),
-                      _cell(r.baseline, r.baseline_reached, result.clock),
-                      _cell(r.candidate, r.candidate_reached, result.clock),
-                      _ratio(r), _ci(r), verdict, escape(r.note))
-    return table
-
-
-def print_comparison(result: Comparison, console: Any) -> None:
-    from rich.markup import escape
-    from rich.measure import Measurement
-
-    table = rich_table(result)
-    width = console.width
-    if not console.is_terminal:  # a CI log or a pipe: as wide as the table needs, never cropped
-        console.width = max(width, Measurement.get(console, console.options.update(width=1000), table).maximum)
-    try:
-        console.print(table, crop=False)
-    finally:
-        console.width = width
-    for note in result.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
-    style = "bold red" if result.regressions else "bold green"
-    console.print(f"[{style}]{escape(_headline(result))}[/]")
+def interval_text(row: Row) -> str:
+    return DASH if row.interval is None else f"{row.interval[0]:.3f}–{row.interval[1]:.3f}"
 
 
 def _md(text: str) -> str:
@@ -525,11 +253,11 @@ def _md(text: str) -> str:
 def to_markdown(result: Comparison) -> str:
     mark = "❌" if result.regressions else "✅"
     lines = [
-        f"### {mark} optbench compare: {_md(_headline(result))}",
+        f"### {mark} optbench compare: {_md(result.headline())}",
         "",
         f"Baseline `{_md(result.baseline.path)}` ({result.baseline.kind}, optbench "
         f"{_md(result.baseline.optbench_version)}) vs candidate `{_md(result.candidate.path)}` "
-        f"({result.candidate.kind}). {_md(_settings(result))}. Cells: median (studies reaching the target / studies).",
+        f"({result.candidate.kind}). {_md(result.settings_text())}. Cells: median (studies reaching the target / studies).",
         "",
         f"| workload | submission | baseline | candidate | ratio | {result.level:.0%} interval | verdict | note |",
         "|---|---|--:|--:|--:|--:|---|---|",
@@ -537,18 +265,12 @@ def to_markdown(result: Comparison) -> str:
     for r in result.rows:
         verdict = f"**{r.verdict}**" if r.verdict in REGRESSIONS else r.verdict
         lines.append(
-            f"| {_md(r.workload)} | {_md(r.submission)} | {_cell(r.baseline, r.baseline_reached, result.clock)} "
-            f"| {_cell(r.candidate, r.candidate_reached, result.clock)} | {_ratio(r)} | {_ci(r)} "
+            f"| {_md(r.workload)} | {_md(r.submission)} | {side_text(r.baseline, r.baseline_reached, result.clock)} "
+            f"| {side_text(r.candidate, r.candidate_reached, result.clock)} | {ratio_text(r)} | {interval_text(r)} "
             f"| {verdict} | {_md(r.note)} |"
         )
     lines += [""] + [f"> {_md(n)}" for n in result.notes] + ([""] if result.notes else [])
     return "\n".join(lines) + "\n"
-
-
-def _num(value: float | None) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return None if not math.isfinite(value) else float(value)
 
 
 def to_dict(result: Comparison) -> dict[str, Any]:
@@ -566,9 +288,9 @@ def to_dict(result: Comparison) -> dict[str, Any]:
         "regression": bool(result.regressions), "exit_code": result.exit_code,
         "rows": [{
             "workload": r.workload, "submission": r.submission,
-            "baseline": _num(r.baseline), "candidate": _num(r.candidate),
+            "baseline": finite(r.baseline), "candidate": finite(r.candidate),
             "baseline_reached": r.baseline_reached, "candidate_reached": r.candidate_reached,
-            "ratio": _num(r.ratio), "interval": None if r.interval is None else [_num(v) for v in r.interval],
+            "ratio": finite(r.ratio), "interval": None if r.interval is None else [finite(v) for v in r.interval],
             "verdict": r.verdict, "note": r.note,
         } for r in result.rows],
         "notes": result.notes,
@@ -577,8 +299,6 @@ def to_dict(result: Comparison) -> dict[str, Any]:
 
 def write_outputs(result: Comparison, markdown: Path | None = None, json_file: Path | None = None) -> list[Path]:
     """``--markdown``, ``--json``, and an append to ``$GITHUB_STEP_SUMMARY`` when it is set."""
-    from optbench.store import atomic_write_text
-
     written = []
     text = to_markdown(result)
     if markdown is not None:

@@ -1,9 +1,15 @@
-"""The report's figures (matplotlib, Agg backend): the performance profile and, per workload,
-the target metric against submission time and against steps.
+"""Every figure optbench draws (matplotlib, Agg backend): the performance profile and, per
+workload, the target metric against submission time and against steps.
 
-Used twice: :mod:`optbench.report.html` inlines them as base64 SVG, and ``optbench plot``
-(:func:`write_plots`) saves each as PNG and SVG. matplotlib is imported only inside the
-functions, so importing this module stays cheap.
+Drawn with the non-interactive Agg backend (no display is needed on a cluster node or in
+CI). Used three times: ``optbench score`` saves the profile (:func:`plot_performance_profiles`),
+:mod:`optbench.report.html` inlines every figure as base64 SVG, and ``optbench plot``
+(:func:`write_plots`) saves each as PNG (for the README / HTML report) and SVG (for papers).
+matplotlib is imported only inside the functions, so importing this module stays cheap.
+
+The profile: rho_s(tau) for every submission, tau from 1 to tau_max, drawn as steps: rho
+is a step function of tau, and the linear interpolation of AlgoPerf's plot suggests values
+that no submission has.
 
 Per workload: one line per submission, the median over studies of the metric of each
 study's chosen trial, drawn as a step function (the metric is known only at evals),
@@ -21,8 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from optbench.report.collect import Curve, ReportData, WorkloadInfo
 
+#: Distinguishable on screen and in greyscale print: colour cycles with line styles.
 _STYLES = ("-", "--", "-.", ":")
 
 
@@ -47,13 +56,45 @@ def submission_styles(submissions: list[str]) -> dict[str, tuple[str, str]]:
     return {s: (cycle[i % len(cycle)], _STYLES[(i // len(cycle)) % len(_STYLES)]) for i, s in enumerate(submissions)}
 
 
-def profile_figure(data: ReportData) -> Any | None:
-    """The performance-profile figure of ``optbench score``, or None when the folder cannot be scored."""
-    if data.board is None:
-        return None
-    from optbench.report.profiles import draw_performance_profiles
+def draw_performance_profiles(
+    profiles: pd.DataFrame, scores: pd.Series | None, clock: str = "seconds", reference: str | None = None
+) -> Any:
+    """The performance-profile figure (index submission, columns tau); the legend lists
+    submissions best first, with their score."""
+    plt = _plt()
+    taus = profiles.columns.to_numpy(float)
+    order = list(profiles.index)
+    if scores is not None:
+        order = list(scores.sort_values(ascending=False, kind="stable").index)
+    styles = submission_styles(order)
+    fig, ax = plt.subplots(figsize=(9, 5.5), layout="constrained")
+    for sub in order:
+        label = f"{text(sub)} ({scores[sub]:.3f})" if scores is not None else text(sub)
+        color, style = styles[sub]
+        ax.step(taus, profiles.loc[sub].to_numpy(float), where="post", label=label, color=color, linestyle=style,
+                linewidth=2)
+    what = "steps" if clock == "steps" else "time"
+    against = f"{reference}'s" if reference else "the best"
+    ax.set_xlabel(f"τ: ratio of {what} to target to {against}")
+    ax.set_ylabel("ρ(τ): fraction of workloads")
+    ax.set_xlim(taus[0], taus[-1])
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.set_title("Performance profiles (legend: score)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize="small")
+    return fig
 
-    board = data.board
+
+def plot_performance_profiles(board: Any, out_dir: Path, name: str = "performance_profile") -> list[Path]:
+    """``optbench score``'s figure of a :class:`~optbench.scoring.scoreboard.Scoreboard`:
+    ``<out_dir>/<name>.png`` and ``.svg``. Returns the paths written."""
+    return save_figure(profile_figure(board), Path(out_dir), name)
+
+
+def profile_figure(board: Any | None) -> Any | None:
+    """The performance-profile figure of a scoreboard, or None when there is none (the folder cannot be scored)."""
+    if board is None:
+        return None
     return draw_performance_profiles(board.result.profiles, board.result.scores, board.clock, board.reference)
 
 
@@ -116,7 +157,7 @@ def figures(data: ReportData) -> dict[str, Any]:
         subs = [str(s) for s in data.board.leaderboard.index] + [s for s in subs if s not in data.board.leaderboard.index]
     styles = submission_styles(subs)
     out: dict[str, Any] = {}
-    profile = profile_figure(data)
+    profile = profile_figure(data.board)
     if profile is not None:
         out["performance_profile"] = profile
     for info in data.workloads:
@@ -137,20 +178,27 @@ def svg_data_uri(fig: Any) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def save_figure(fig: Any, out_dir: Path, stem: str) -> list[Path]:
+    """``<stem>.png`` (120 dpi) and ``<stem>.svg`` in ``out_dir``, each written whole or not at all;
+    the figure is closed."""
+    written = []
+    for suffix, kw in ((".png", {"dpi": 120}), (".svg", {})):
+        path = out_dir / f"{stem}{suffix}"
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.savefig(tmp, format=suffix[1:], **kw)
+        tmp.replace(path)
+        written.append(path)
+    _plt().close(fig)
+    return written
+
+
 def write_plots(data: ReportData, out_dir: Path) -> list[Path]:
     """``optbench plot``: every figure as ``<stem>.png`` and ``<stem>.svg`` in ``out_dir``."""
     from optbench.store import check_writable
 
     out_dir = Path(out_dir)
     check_writable(out_dir)
-    plt = _plt()
     written = []
     for stem, fig in figures(data).items():
-        for suffix, kw in ((".png", {"dpi": 120}), (".svg", {})):
-            path = out_dir / f"{stem}{suffix}"
-            tmp = path.with_name(f".{path.name}.tmp")
-            fig.savefig(tmp, format=suffix[1:], **kw)
-            tmp.replace(path)
-            written.append(path)
-        plt.close(fig)
+        written += save_figure(fig, out_dir, stem)
     return written

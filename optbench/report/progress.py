@@ -12,15 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from optbench import store
+from optbench.report.format import clock_time as _duration
 from optbench.spec import ERROR_STATUSES, FinishedTrial, TrialSpec
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:
-        return "–"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def outcome_text(done: FinishedTrial) -> str:

@@ -3,9 +3,12 @@
 AlgoPerf's scorer (``scoring/score_submissions.py`` + ``performance_profile.py`` +
 ``scoring_utils.py`` in mlcommons/algorithmic-efficiency and submissions_algorithms)
 walks a tree of ``eval_measurements.csv`` files. This module finds those files, reads
-the few columns scoring needs, and reduces each trial to one row (did it reach the
-target, at which eval index, at what time and step). The scoring itself lives in
-:mod:`optbench.scoring`; nothing here ranks anything.
+the few columns scoring needs, reduces each trial to one row (did it reach the
+target, at which eval index, at what time and step), and :func:`load_algoperf_trials`
+hands those rows to the rules as a :class:`~optbench.scoring.inputs.ScoringInput`,
+with AlgoPerf's choices switched on. The targets file is read by
+:mod:`optbench.scoring.algoperf_targets`; the rules live in
+:mod:`optbench.scoring.rules`; nothing here ranks anything.
 
 Layout, as AlgoPerf writes it::
 
@@ -24,12 +27,14 @@ header into one buffer and parses it with one multi-threaded ``pyarrow.csv`` cal
 keeping only the 3-4 columns scoring needs (see ``benchmarks/score_speed.py``). A file
 that does not fit that path (empty, truncated, odd) is read alone, and a truncated one
 is re-read with the ``csv`` module, keeping its complete rows.
+
+(A little over 400 lines: the tree walk, the batched reader and the reduction to
+:class:`TrialRead` are one pipeline over the same records.)
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import re
@@ -39,8 +44,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from optbench.errors import OptbenchError
+from optbench.scoring.algoperf_targets import Targets, WorkloadTarget
+from optbench.scoring.inputs import TRIAL_COLUMNS, Problem, ScoringInput
+from optbench.scoring.rules import ALGOPERF_CUT_FACTOR, Ruleset
 
 MEASUREMENTS_FILE = "eval_measurements.csv"
 #: AlgoPerf's ``TIMESTAMP`` suffix of re-run folders: ``-YYYY-MM-DD-HH-MM-SS``.
@@ -49,137 +58,10 @@ FRAMEWORK_SUFFIX = re.compile(r"^(?P<name>.+)_(?:jax|pytorch)$")
 STUDY_DIR = re.compile(r"^study_(?P<n>\d+)$")
 TRIAL_DIR = re.compile(r"^trial_(?P<n>\d+)$")
 
-#: Metric names AlgoPerf minimises (``<=`` target) and maximises (``>=`` target);
-#: from ``MIN_EVAL_METRICS`` / ``MAX_EVAL_METRICS`` of ``performance_profile.py``,
-#: plus ``ppl`` (the v0.6 ``finewebedu_lm`` workload: perplexity, lower is better).
-MINIMIZED_METRICS = frozenset({"loss", "ce_loss", "error_rate", "ctc_loss", "wer", "l1_loss", "ppl"})
-MAXIMIZED_METRICS = frozenset({"accuracy", "mean_average_precision", "ssim", "bleu"})
-
 #: Columns holding the clock: AlgoPerf scores ``score`` (= accumulated submission time at
 #: that eval); older logs without it have the same number as ``accumulated_submission_time``.
 TIME_COLUMNS = ("score", "accumulated_submission_time")
 STEP_COLUMN = "global_step"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with the input that scoring can work around: where, and what.
-
-    Shared by both input formats. The CLI prints each as ``warning: <path>: <message>``;
-    with ``--strict`` any problem becomes an error exit.
-    """
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-# --------------------------------------------------------------------------- targets
-
-
-@dataclass(frozen=True)
-class WorkloadTarget:
-    """One workload's validation target: ``metric`` is the CSV column, e.g. ``validation/ssim``."""
-
-    metric: str
-    value: float
-    minimize: bool
-
-    def reached(self, values: np.ndarray) -> np.ndarray:
-        """Elementwise: does each eval reach the target? NaN never does."""
-        with np.errstate(invalid="ignore"):
-            return values <= self.value if self.minimize else values >= self.value
-
-
-@dataclass(frozen=True)
-class Targets:
-    """A ``workload_targets*.json`` file: which workloads count, and each one's target.
-
-    ``base`` workloads are scored; ``held_out`` ones (v0.5) only gate their base
-    workload (:func:`optbench.scoring.apply_held_out_rule`).
-    """
-
-    version: str
-    base: tuple[str, ...]
-    held_out: tuple[str, ...]
-    workloads: Mapping[str, WorkloadTarget]
-    path: str = ""
-
-    def base_of(self, workload: str) -> str:
-        """The base workload of a variant, by AlgoPerf's rule: the first base name the
-        variant's name contains (``ogbg_model_size`` -> ``ogbg``)."""
-        for base in self.base:
-            if base in workload:
-                return base
-        return workload
-
-    @property
-    def variants(self) -> dict[str, str]:
-        """``{held-out variant: its base workload}``."""
-        return {w: self.base_of(w) for w in self.held_out}
-
-    @property
-    def scored_set(self) -> tuple[str, ...]:
-        """Every workload whose logs matter: the base workloads, then the held-out ones."""
-        return self.base + self.held_out
-
-
-def metric_is_minimized(metric: str) -> bool:
-    """Direction of an AlgoPerf metric name (``wer``, ``validation/ssim`` ...); unknown -> error."""
-    name = metric.split("/")[-1]
-    if name in MINIMIZED_METRICS:
-        return True
-    if name in MAXIMIZED_METRICS:
-        return False
-    raise ValueError(name)
-
-
-def load_targets(path: str | os.PathLike[str]) -> Targets:
-    """Read and check a ``workload_targets*.json`` (v0.5, v0.6, or newer with ``target_metric_goal``)."""
-    path = Path(path)
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise OptbenchError(f"--targets {path}: no such file") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise OptbenchError(f"--targets {path}: not readable JSON ({exc})") from None
-    try:
-        base = tuple(raw["base_workloads"])
-        held_out = tuple(raw.get("held_out_workloads") or ())
-        entries: dict[str, Any] = raw["workloads"]
-    except (KeyError, TypeError):
-        raise OptbenchError(
-            f"--targets {path}: not an AlgoPerf workload_targets file "
-            "(needs base_workloads, held_out_workloads and workloads)"
-        ) from None
-    workloads: dict[str, WorkloadTarget] = {}
-    for name, entry in entries.items():
-        try:
-            metric_name = str(entry["target_metric_name"])
-            value = float(entry["validation_target_value"])
-        except (KeyError, TypeError, ValueError):
-            raise OptbenchError(
-                f"--targets {path}: workload {name!r} needs target_metric_name and a numeric "
-                "validation_target_value"
-            ) from None
-        goal = entry.get("target_metric_goal")
-        if goal in ("minimize", "maximize"):
-            minimize = goal == "minimize"
-        else:
-            try:
-                minimize = metric_is_minimized(metric_name)
-            except ValueError:
-                raise OptbenchError(
-                    f"--targets {path}: workload {name!r}: metric {metric_name!r} is neither a known "
-                    "minimised nor maximised metric; add target_metric_goal: minimize|maximize"
-                ) from None
-        workloads[name] = WorkloadTarget(f"validation/{metric_name}", value, minimize)
-    missing = [w for w in base + held_out if w not in workloads]
-    if missing:
-        raise OptbenchError(f"--targets {path}: base/held-out workloads without a target: {', '.join(missing)}")
-    return Targets(str(raw.get("benchmark_version", "?")), base, held_out, workloads, str(path))
 
 
 # --------------------------------------------------------------------------- the tree
@@ -477,3 +359,74 @@ def read_trials(items: Sequence[TrialItem]) -> list[TrialRead]:
             got = {k: read_trial(items[k][0], target) for k, _, target in members}
         reads.update(got)
     return [reads[k] for k in range(len(items))]
+
+
+# --------------------------------------------------------------------------- to the rules
+
+
+def load_algoperf_trials(
+    root: Path,
+    targets: Targets,
+    ruleset: Ruleset = "external",
+    exclude: Sequence[Path] = (),
+) -> ScoringInput:
+    """AlgoPerf's log tree as trials to score, with AlgoPerf's rules switched on.
+
+    Rules reproduced: the trial chosen per study by the first eval index reaching the
+    target; the v0.5 held-out rule (when the targets file lists held-out workloads);
+    the cut at 4 x the best time; the profile divided by the number of base workloads.
+    Unlike AlgoPerf's script (which raises, or silently drops a trial), unusable input
+    is reported: unknown workloads and workloads outside the version's scored set are
+    ignored, trials without a readable log are dropped (as AlgoPerf drops a trial with
+    no CSV), a truncated CSV keeps its complete rows.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise OptbenchError(f"{root}: no such folder")
+    found, problems = find_trial_logs(root, exclude)
+    if not found:
+        raise OptbenchError(
+            f"{root}: no AlgoPerf trial folders (<submission>/study_<j>/<workload>_<jax|pytorch>/trial_<i>/)"
+        )
+    found.sort(key=lambda t: (t.submission, t.study, t.workload, t.experiment, t.trial))
+    scored = set(targets.scored_set)
+    usable, reported = [], set()
+    for log in found:
+        if log.workload in scored:
+            usable.append(log)
+            continue
+        key = (log.submission, log.workload)
+        if key not in reported:
+            reported.add(key)
+            folder = str(Path(log.path).parent)
+            if log.workload in targets.workloads:
+                problems.append(Problem(folder, f"workload {log.workload} is not scored in benchmark "
+                                                f"v{targets.version} ({targets.path}): ignored"))
+            else:
+                problems.append(Problem(folder, f"unknown workload {log.workload} (not in {targets.path}): ignored"))
+    reads = read_trials([(t.path, targets.workloads[t.workload]) for t in usable])
+    rows = []
+    for log, read in zip(usable, reads):
+        if not read.ok:  # no usable log at all: dropped, as AlgoPerf drops a trial without a CSV
+            problems.append(Problem(log.path, f"{'; '.join(read.problems)}: trial dropped"))
+            continue
+        problems.extend(Problem(log.path, message) for message in read.problems)
+        reached = read.hit_index >= 0
+        rows.append({
+            "submission": log.submission, "study": log.study, "workload": log.workload, "trial": log.trial,
+            "status": "reached" if reached else "not_reached",
+            "time_to_target": read.time if reached else np.nan,
+            "steps_to_target": read.steps if reached else np.nan,
+            "best_metric": read.best_metric, "path": log.path,
+            "hit_index": read.hit_index, "n_evals": read.n_evals, "last_time": read.last_time,
+        })
+    columns = [*TRIAL_COLUMNS, "hit_index", "n_evals", "last_time"]
+    trials = pd.DataFrame.from_records(rows, columns=columns)
+    paths: dict[str, str] = {}
+    for log in found:
+        paths.setdefault(log.submission, log.experiment)
+    return ScoringInput(
+        trials, list(targets.scored_set), ruleset, paths, problems, choose="first_hit",
+        variants=targets.variants, cut_factor=ALGOPERF_CUT_FACTOR, n_workloads=len(targets.base),
+        targets=targets,
+    )

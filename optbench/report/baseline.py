@@ -1,0 +1,198 @@
+"""One side of ``optbench compare``: a results folder, or a baseline file committed for CI.
+
+A *baseline file* (``optbench compare --save-baseline FILE RESULTS``) keeps, per workload
+x submission, the per-study times to target on both clocks, the workload hashes and the
+provenance of the run: small, sorted, readable in a diff. A results folder gives the same
+numbers through scoring's own steps 1 and 2 (:func:`~optbench.scoring.rules.trial_time_to_target`,
+:func:`~optbench.scoring.rules.study_times`). Either way a :class:`Side` holds one row per
+study; :mod:`optbench.report.compare` compares two of them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optbench import __version__, store
+from optbench.errors import OptbenchError
+from optbench.report.format import json_number
+from optbench.scoring.inputs import load_optbench_trials
+from optbench.scoring.rules import STUDY_KEY, study_times, trial_time_to_target
+
+BASELINE_FORMAT = "optbench-baseline"
+BASELINE_FORMAT_VERSION = 1
+CLOCKS = ("steps", "seconds")
+
+
+@dataclass
+class Side:
+    """One side of a comparison: per-study times to target, both clocks, ``inf`` = not reached."""
+
+    path: str
+    kind: str  #: "results" (a results folder) or "baseline" (a baseline file)
+    optbench_version: str
+    ruleset: str
+    workloads: dict[str, dict[str, Any]]  #: name -> {"hash", "target"}
+    studies: pd.DataFrame  #: columns workload, submission, study, steps, seconds
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def study_times(self, clock: str) -> pd.DataFrame:
+        """``submission, workload, study, time`` as scoring's steps 3+ expect them."""
+        return self.studies.rename(columns={clock: "time"})[["submission", "workload", "study", "time"]]
+
+
+def _major_minor(version: str) -> tuple[str, ...]:
+    return tuple(str(version).split(".")[:2])
+
+
+def _target_text(row: pd.Series) -> str:
+    op = "<=" if row.get("target_mode") == "min" else ">="
+    return f"{row.get('target_metric')} {op} {row.get('target_value')}"
+
+
+def load_results_side(root: Path, ruleset: str | None = None) -> Side:
+    """A results folder: every trial must be finished and readable (CI must not judge on
+    half a run). Scoring's loader refuses folders with no finished trial and workloads run
+    under two definitions; anything it would only warn about is an error here."""
+    root = Path(root)
+    data = load_optbench_trials(root, ruleset)  # type: ignore[arg-type]
+    if data.problems:
+        first = data.problems[0]
+        raise OptbenchError(
+            f"{root}: {len(data.problems)} unreadable or unfinished trial(s), e.g. {first.path}: {first.message}; "
+            "re-run them (optbench run --name <same> resumes) before comparing"
+        )
+    trials = data.trials
+    per_clock = []
+    for clock in CLOCKS:
+        timed = trials.assign(time=trial_time_to_target(trials, clock))  # type: ignore[arg-type]
+        per_clock.append(study_times(timed, data.choose).drop(columns="row").rename(columns={"time": clock}))
+    studies = per_clock[0].merge(per_clock[1], on=STUDY_KEY)
+    raw = store.load_trials(root)
+    raw = raw[raw["ruleset"] == data.ruleset]
+    workloads = {
+        wl: {"hash": str(group["workload_hash"].iloc[0]), "target": _target_text(group.iloc[0])}
+        for wl, group in raw.groupby("workload", sort=True)
+    }
+    versions = sorted({str(v) for v in raw.get("optbench_version", pd.Series(dtype=str)).dropna()})
+    provenance: dict[str, Any] = {}
+    try:
+        experiment = store.read_experiment(root)
+        provenance = {k: experiment.get(k) for k in ("name", "created", "command", "git") if k in experiment}
+    except OptbenchError:
+        pass  # experiment.json is provenance only; the trials are what is compared
+    return Side(str(root), "results", versions[-1] if versions else __version__, data.ruleset, workloads,
+                studies[["workload", "submission", "study", "steps", "seconds"]], provenance)
+
+
+def _bad(path: Path, why: str) -> OptbenchError:
+    return OptbenchError(f"{path}: not a usable optbench baseline file ({why}); write one with "
+                         "`optbench compare --save-baseline FILE RESULTS`")
+
+
+def _times(values: Any, path: Path, where: str) -> list[float]:
+    if not isinstance(values, list):
+        raise _bad(path, f"{where} is not a list")
+    out = []
+    for v in values:
+        if v is None:
+            out.append(math.inf)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
+            out.append(float(v))
+        else:
+            raise _bad(path, f"{where} holds {v!r}; expected a number or null (not reached)")
+    return out
+
+
+def load_baseline_side(path: Path) -> Side:
+    """A baseline file; refused when written by another optbench major.minor version, since
+    what counts as a step or a target may change between them."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OptbenchError(f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+    except json.JSONDecodeError as exc:
+        raise _bad(path, f"invalid JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != BASELINE_FORMAT:
+        raise _bad(path, f'no "format": "{BASELINE_FORMAT}"')
+    version = str(data.get("optbench_version", "?"))
+    if _major_minor(version) != _major_minor(__version__):
+        raise OptbenchError(
+            f"{path}: baseline written by optbench {version}, this is optbench {__version__} (major.minor must "
+            "match): re-create it with `optbench compare --save-baseline FILE RESULTS`"
+        )
+    workloads, results = data.get("workloads"), data.get("results")
+    if not isinstance(workloads, dict) or not isinstance(results, dict):
+        raise _bad(path, '"workloads" or "results" missing')
+    rows = []
+    for wl, subs in results.items():
+        if wl not in workloads or not isinstance(workloads[wl], dict) or "hash" not in workloads[wl]:
+            raise _bad(path, f"workload {wl} has no hash under \"workloads\"")
+        if not isinstance(subs, dict):
+            raise _bad(path, f"results.{wl} is not a mapping of submissions")
+        for sub, entry in subs.items():
+            where = f"results.{wl}.{sub}"
+            if not isinstance(entry, dict):
+                raise _bad(path, f"{where} is not a mapping")
+            steps = _times(entry.get("steps_to_target"), path, f"{where}.steps_to_target")
+            seconds = _times(entry.get("time_to_target"), path, f"{where}.time_to_target")
+            study = entry.get("study", list(range(len(steps))))
+            if not (isinstance(study, list) and len(study) == len(steps) == len(seconds) and study):
+                raise _bad(path, f"{where}: study, steps_to_target and time_to_target differ in length or are empty")
+            rows += [{"workload": wl, "submission": sub, "study": int(j), "steps": a, "seconds": b}
+                     for j, a, b in zip(study, steps, seconds)]
+    if not rows:
+        raise _bad(path, "no results in it")
+    return Side(str(path), "baseline", version, str(data.get("ruleset", "?")),
+                {wl: {"hash": str(w["hash"]), "target": w.get("target", "")} for wl, w in workloads.items()},
+                pd.DataFrame(rows), data.get("provenance") or {})
+
+
+def load_side(path: Path, ruleset: str | None = None) -> Side:
+    """A folder is a results folder, a file a baseline file."""
+    path = Path(path)
+    if path.is_dir():
+        return load_results_side(path, ruleset)
+    if path.is_file():
+        return load_baseline_side(path)
+    raise OptbenchError(f"{path}: no such results folder or baseline file")
+
+
+def baseline_dict(side: Side) -> dict[str, Any]:
+    """What ``--save-baseline`` writes: small, sorted, readable in a diff."""
+    results: dict[str, dict[str, Any]] = {}
+    for (wl, sub), group in side.studies.sort_values(["workload", "submission", "study"]).groupby(
+            ["workload", "submission"], sort=True):
+        results.setdefault(wl, {})[sub] = {
+            "study": [int(s) for s in group["study"]],
+            "steps_to_target": [json_number(v) for v in group["steps"]],
+            "time_to_target": [json_number(v) for v in group["seconds"]],
+        }
+    return {
+        "format": BASELINE_FORMAT,
+        "format_version": BASELINE_FORMAT_VERSION,
+        "optbench_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": side.path,
+        "ruleset": side.ruleset,
+        "provenance": side.provenance,
+        "workloads": side.workloads,
+        "results": results,
+    }
+
+
+def save_baseline(results: Path, out: Path, ruleset: str | None = None) -> Side:
+    """Read a results folder and write its baseline file to ``out``."""
+    results = Path(results)
+    if not results.is_dir():
+        raise OptbenchError(f"--save-baseline: {results} is not a results folder")
+    side = load_results_side(results, ruleset)
+    store.atomic_write_text(Path(out), json.dumps(baseline_dict(side), indent=2, default=str) + "\n")
+    return side
