@@ -6,7 +6,7 @@
 - :func:`print_warnings`: scoring's problems, the first few and where the rest are;
 - :func:`print_missing`: what ``optbench report`` and ``plot`` could not read.
 
-rich is imported inside the functions, so importing this module stays cheap.
+rich (and compare) are imported inside the functions, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optbench.report import compare
 from optbench.report.format import number, short_duration
 
 if TYPE_CHECKING:
+    from optbench.report.compare import Comparison
     from optbench.scoring.scoreboard import Scoreboard
 
 #: Colour of each trial status in the run summary.
@@ -144,17 +144,17 @@ def print_run_summary(root: Path, console: Any) -> None:
 # ============================================================================ optbench compare
 
 
-_VERDICT_STYLE = {compare.BETTER: "green", compare.SAME: "", compare.WORSE: "bold red",
-                  compare.NEWLY_FAILING: "bold red", compare.NEWLY_PASSING: "green", compare.NOT_REACHED: "dim",
-                  compare.MISSING: "yellow"}
-
-
-def comparison_table(result: compare.Comparison) -> Any:
+def comparison_table(result: Comparison) -> Any:
     """The rich table of ``optbench compare``: one row per workload x submission."""
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
+    from optbench.report import compare
+
+    verdict_style = {compare.BETTER: "green", compare.SAME: "", compare.WORSE: "bold red",
+                     compare.NEWLY_FAILING: "bold red", compare.NEWLY_PASSING: "green", compare.NOT_REACHED: "dim",
+                     compare.MISSING: "yellow"}
     table = Table(title=f"optbench compare — {escape(result.baseline.path)} → {escape(result.candidate.path)}",
                   caption=result.settings_text(), box=box.SIMPLE_HEAD)
     for name in ("workload", "submission"):
@@ -163,7 +163,7 @@ def comparison_table(result: compare.Comparison) -> Any:
         table.add_column(name, justify="left" if name == "verdict" else "right", no_wrap=True)
     table.add_column("note", overflow="fold", max_width=40)
     for r in result.rows:
-        style = _VERDICT_STYLE.get(r.verdict, "")
+        style = verdict_style.get(r.verdict, "")
         verdict = f"[{style}]{r.verdict}[/]" if style else r.verdict
         table.add_row(escape(r.workload), escape(r.submission),
                       compare.side_text(r.baseline, r.baseline_reached, result.clock),
@@ -172,7 +172,7 @@ def comparison_table(result: compare.Comparison) -> Any:
     return table
 
 
-def print_comparison(result: compare.Comparison, console: Any) -> None:
+def print_comparison(result: Comparison, console: Any) -> None:
     """The table, its notes and the headline. In a CI log or a pipe the table is as wide as
     it needs, never cropped."""
     from rich.markup import escape
