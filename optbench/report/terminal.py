@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optbench.report.format import number, short_duration
+from optbench.spec import TrialStatus
 
 if TYPE_CHECKING:
     from optbench.report.compare import Comparison
     from optbench.scoring.scoreboard import Scoreboard
 
 #: Colour of each trial status in the run summary.
-STATUS_STYLE = {"reached": "green", "budget_exhausted": "yellow", "diverged": "red", "failed": "red",
-                "timeout": "red"}
+STATUS_STYLE = {TrialStatus.REACHED.value: "green", TrialStatus.BUDGET_EXHAUSTED.value: "yellow",
+                TrialStatus.DIVERGED.value: "red", TrialStatus.FAILED.value: "red", TrialStatus.TIMEOUT.value: "red"}
 #: Statuses too long for a narrow column.
-STATUS_SHORT = {"budget_exhausted": "budget"}
+STATUS_SHORT = {TrialStatus.BUDGET_EXHAUSTED.value: "budget"}
 #: Warnings printed before "... and N more".
 MAX_WARNINGS = 20
 

@@ -50,6 +50,7 @@ from optbench.errors import OptbenchError
 from optbench.scoring.algoperf_targets import Targets, WorkloadTarget
 from optbench.scoring.inputs import TRIAL_COLUMNS, Problem, ScoringInput
 from optbench.scoring.rules import ALGOPERF_CUT_FACTOR, Ruleset
+from optbench.spec import TrialStatus
 
 MEASUREMENTS_FILE = "eval_measurements.csv"
 #: AlgoPerf's ``TIMESTAMP`` suffix of re-run folders: ``-YYYY-MM-DD-HH-MM-SS``.
@@ -414,7 +415,7 @@ def load_algoperf_trials(
         reached = read.hit_index >= 0
         rows.append({
             "submission": log.submission, "study": log.study, "workload": log.workload, "trial": log.trial,
-            "status": "reached" if reached else "not_reached",
+            "status": TrialStatus.REACHED.value if reached else "not_reached",
             "time_to_target": read.time if reached else np.nan,
             "steps_to_target": read.steps if reached else np.nan,
             "best_metric": read.best_metric, "path": log.path,

@@ -20,6 +20,7 @@ from optbench import store
 from optbench.errors import OptbenchError
 from optbench.scoring.algoperf_targets import Targets
 from optbench.scoring.rules import STUDY_KEY, Choose, Ruleset
+from optbench.spec import TrialStatus
 
 #: Columns of the per-trial table that both loaders produce.
 TRIAL_COLUMNS = [
@@ -120,10 +121,10 @@ def load_optbench_trials(root: Path, ruleset: Ruleset | None = None) -> ScoringI
             "scores are never mixed across workload hashes: re-run the stale trials or score them apart"
         )
 
-    known = frame["status"].isin(["reached", "budget_exhausted", "diverged", "failed", "timeout"])
+    known = frame["status"].isin([s.value for s in TrialStatus])
     for path, status in frame.loc[~known, ["path", "status"]].itertuples(index=False):
         problems.append(Problem(path, f"unknown status {status!r}: counted as not reached"))
-    time_missing = frame["status"].eq("reached") & frame["time_to_target"].isna()
+    time_missing = frame["status"].eq(TrialStatus.REACHED.value) & frame["time_to_target"].isna()
     for path in frame.loc[time_missing, "path"]:
         problems.append(Problem(path, "status reached but no time_to_target: counted as not reached"))
 

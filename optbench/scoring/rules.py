@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from optbench.errors import OptbenchError
+from optbench.spec import TrialStatus
 
 Clock = Literal["seconds", "steps"]
 Ruleset = Literal["external", "self"]
@@ -57,7 +58,7 @@ def trial_time_to_target(trials: pd.DataFrame, clock: Clock = "seconds") -> pd.S
     """
     column = "steps_to_target" if clock == "steps" else "time_to_target"
     values = pd.to_numeric(trials[column], errors="coerce").astype(float)
-    reached = trials["status"].eq("reached") & np.isfinite(values)
+    reached = trials["status"].eq(TrialStatus.REACHED.value) & np.isfinite(values)
     return values.where(reached, np.inf).rename("time")
 
 
