@@ -204,7 +204,7 @@ def write_tables(board: Scoreboard, out_dir: Path) -> list[Path]:
     ``inf`` = not reached; ``scores.csv``; ``performance_profiles.csv`` (submission x tau);
     ``trial_summary.csv`` (one row per trial, ``chosen`` = the trial its study used);
     ``workload_summary.csv``; ``summary.json`` (:func:`summary_dict`); ``warnings.txt``
-    when there were problems. (The figure: :func:`optbench.report.profiles.plot_performance_profiles`.)
+    when there were problems. (The figure: :func:`optbench.report.figures.plot_performance_profiles`.)
     """
     out_dir = Path(out_dir)
     check_writable(out_dir)
