@@ -5,6 +5,8 @@ importing ``optbench.report`` stays cheap:
 
 - :mod:`~optbench.report.format`: numbers and durations as text, once for every output;
 - :mod:`~optbench.report.terminal`: the rich tables (leaderboard, run summary, compare) and warnings;
+- :mod:`~optbench.report.progress`: a run's progress as it goes; :mod:`~optbench.report.calibration`:
+  what ``optbench calibrate`` prints;
 - :mod:`~optbench.report.figures`: every figure (performance profile; metric vs time and steps);
 - :mod:`~optbench.report.baseline` and :mod:`~optbench.report.compare`: ``optbench compare``
   (baseline vs candidate, for CI) and its markdown/JSON;
