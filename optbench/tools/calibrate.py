@@ -372,7 +372,7 @@ def calibrate_defaults(
     import numpy as np
     import pandas as pd
 
-    from optbench.scoring import score_times  # (scoring.rules once scoring is a package)
+    from optbench.scoring.rules import score_times
     from optbench.submissions import load_folder
 
     if submission.search_space_path is None:
