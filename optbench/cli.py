@@ -168,11 +168,11 @@ def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -
 
     executor = make_executor(config)
     executor.start()  # the forkserver imports torch while this process writes experiment.json
-    warning = experiment.busy_machine_warning()
-    if warning:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if not resumed:
         experiment.start_experiment(root, plan, config)
+    warning = experiment.busy_machine_warning()  # after the checks that refuse a run in one line
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     console.print(f"[bold]optbench run[/] → {escape(str(root))}  ({len(plan)} trials, {executor.workers} worker(s) "
                   f"× {executor.threads} thread(s), clock {config.clock}{', checkpoints' if config.checkpoint else ''})",
                   highlight=False, soft_wrap=True)
@@ -292,7 +292,8 @@ def score(
                                         "(--format algoperf)."),
     ruleset: str | None = typer.Option(None, help="external or self. Ours: read from trial.json (give it only "
                                        "when a folder holds both); AlgoPerf logs: default external."),
-    clock: str = typer.Option("seconds", help="seconds: submission time to target; steps: steps to target."),
+    clock: str | None = typer.Option(None, help="wall or cpu seconds, or steps, to target (default: the clock the run counted; "
+                                     "seconds: the run's own seconds)."),
     tau_max: float = typer.Option(4.0, "--tau-max", help="Profiles on linspace(1, tau_max, 100); slower than "
                                   "tau_max x the best counts as not reached."),
     reference: str | None = typer.Option(None, help="Take ratios to this submission instead of the best."),
@@ -333,8 +334,8 @@ def compare(
                                        "(with --save-baseline: one results folder)."),
     save_baseline: Path | None = typer.Option(None, "--save-baseline", help="Write RESULTS' baseline file "
                                               "here (commit it; compare later runs with it) and stop."),
-    clock: str = typer.Option("steps", help="steps: steps to target (deterministic with fixed seeds); "
-                              "seconds: submission time to target."),
+    clock: str = typer.Option("steps", help="steps: steps to target (bit-for-bit reproducible with fixed seeds); "
+                              "seconds: each side's own seconds (both must have counted the same clock)."),
     tolerance: float = typer.Option(0.05, help="Slower by more than this fraction (and the interval "
                                     "excludes 1) is a regression."),
     bootstrap: int = typer.Option(1000, min=0, help="Resamples of studies for the ratio's 95% interval."),
@@ -356,7 +357,8 @@ def compare(
 def report(
     results: Path = typer.Argument(..., help="An experiment folder (results/<experiment>)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="The HTML file (default: <results>/report.html)."),
-    clock: str = typer.Option("seconds", help="Leaderboard by seconds or steps to target."),
+    clock: str | None = typer.Option(None, help="wall or cpu seconds, or steps, to target (default: the clock the run counted; "
+                                     "seconds: the run's own seconds)."),
 ) -> None:
     """One self-contained HTML page: leaderboard, profiles, curves, every trial, provenance."""
     from optbench.report import commands
@@ -368,7 +370,8 @@ def report(
 def plot(
     results: Path = typer.Argument(..., help="An experiment folder (results/<experiment>)."),
     out: Path | None = typer.Option(None, "--out", help="Folder for the figures (default: <results>/plots)."),
-    clock: str = typer.Option("seconds", help="Profiles by seconds or steps to target."),
+    clock: str | None = typer.Option(None, help="wall or cpu seconds, or steps, to target (default: the clock the run counted; "
+                                     "seconds: the run's own seconds)."),
 ) -> None:
     """The report's figures as PNG and SVG files (performance profile; metric vs time and steps)."""
     from optbench.report import commands
@@ -392,6 +395,11 @@ def calibrate_cmd(
                                    "trials reaches within the horizon."),
     headroom: float = typer.Option(1.5, help="Seconds budget = this x the horizon x the CPU seconds per step."),
     multiplier: float = typer.Option(1.5, help="--defaults: the self-tuning budget multiplier."),
+    seconds_only: bool = typer.Option(False, "--seconds-only", help="Keep target and step budget; re-measure "
+                                      "only the seconds budget (each reference submission's defaults, one trial "
+                                      "at a time: run it on a quiet machine)."),
+    steps: int = typer.Option(300, min=10, help="--seconds-only: steps per timed run."),
+    rounds: int = typer.Option(3, min=1, help="--seconds-only: timed runs per reference submission."),
     target: float | None = typer.Option(None, help="Fix the target instead of taking it from the search."),
     workers: int = typer.Option(1, min=1, help="Trials run at once."),
     threads: int = typer.Option(1, min=1, help="torch threads per trial (1, as optbench run uses on a CPU)."),
@@ -444,6 +452,22 @@ def calibrate_cmd(
     found = [subs.find_submission(s, submissions_dir) for s in _split(submissions)]
     if not found:
         raise OptbenchError("--submissions: name at least one submission")
+    if seconds_only:
+        console.print(f"[bold]optbench calibrate {escape(spec.name)} --seconds-only[/]: {len(found)} submission(s) x "
+                      f"{rounds} round(s) of {steps} steps, one at a time", highlight=False)
+        measured = cal.calibrate_seconds(spec, found, LocalExecutor(workers=1, threads_per_worker=threads),
+                                         steps=steps, rounds=rounds, headroom=headroom, on_run=show)
+        per_step = ", ".join(f"{k} {v * 1000:.2f} ms" for k, v in measured.cpu_per_step.items())
+        console.print(f"[bold green]seconds budget[/]: {measured.budget_seconds:g} s (now {spec.budget.seconds:g}); "
+                      f"CPU per step: {escape(per_step)}", highlight=False)
+        save({"seconds": measured.notes(command, _today())})
+        if write:
+            if not spec.path or not Path(spec.path).is_file():
+                raise OptbenchError(f"--write: workload {spec.name} has no YAML file to write into")
+            bumped = cal.write_seconds(Path(spec.path), measured, command, _today())
+            console.print(f"  written into {escape(spec.path)}" + (" (version bumped)" if bumped else ""),
+                          highlight=False)
+        return
     console.print(f"[bold]optbench calibrate {escape(spec.name)}[/]: {len(found)} x {trials} trials of "
                   f"{horizon or spec.budget.step_hint} steps, then {seeds} seed(s) of the best", highlight=False)
     proposal = cal.calibrate_target(spec, found, executor, trials=trials, seeds=seeds, horizon=horizon,

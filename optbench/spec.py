@@ -304,7 +304,9 @@ class TrialResult:
 
     status: TrialStatus
     steps_to_target: int | None = None
-    time_to_target: float | None = None  #: submission seconds at the eval that hit the target
+    time_to_target: float | None = None  #: submission seconds at the eval that hit the target, on the run's clock
+    wall_time_to_target: float | None = None  #: the same eval's wall seconds of submission time
+    cpu_time_to_target: float | None = None  #: the same eval's CPU seconds of submission time
     steps: int = 0  #: steps taken in all
     submission_time: float = 0.0  #: seconds on the run's clock (wall on the steps clock)
     submission_wall_time: float = 0.0  #: the same blocks in wall seconds

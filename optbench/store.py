@@ -77,7 +77,7 @@ def _json_default(obj: Any) -> Any:
     return str(obj)
 
 
-def _finite_or_none(value: Any) -> Any:
+def finite_or_none(value: Any) -> Any:
     """JSON has no inf/nan: store them as null (a trial that did not reach the target)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -149,7 +149,7 @@ def trial_record(spec: TrialSpec, result: TrialResult, runtime: TrialRuntime | N
         "target_value": wl.target.value,
         "target_mode": wl.target.mode,
     }
-    record.update({k: _finite_or_none(v) for k, v in asdict(result).items()})
+    record.update({k: finite_or_none(v) for k, v in asdict(result).items()})
     record["status"] = str(result.status)
     return record
 
@@ -207,7 +207,7 @@ def load_trials(root: Path) -> pd.DataFrame:
         record["path"] = str(path.parent)
         records.append(record)
     frame = pd.DataFrame.from_records(records)
-    for column in ("time_to_target", "steps_to_target", "best_metric"):
+    for column in ("time_to_target", "wall_time_to_target", "cpu_time_to_target", "steps_to_target", "best_metric"):
         if column in frame:
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame

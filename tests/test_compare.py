@@ -1,7 +1,8 @@
 """`optbench compare`: verdicts on hand-made results folders, exit codes 0/1/2, outputs.
 
 Results folders are written with ``store.write_trial`` (no training): each submission
-name below encodes one case, with its steps to target per study (None = not reached).
+name below encodes one case, with its steps to target per study (None = not reached, with
+a best validation accuracy of 0.9; a float below 1 = not reached, with that best value).
 """
 
 from __future__ import annotations
@@ -35,10 +36,13 @@ def write_results(root: Path, table: dict, workload=WL, ruleset: str = "self", e
         for study, steps in studies:
             spec = TrialSpec(wl, sub, f"submissions/{sub}", dict(hparams or {"learning_rate": 1e-3}),
                              seed=100 + study, study=study, ruleset=ruleset)  # type: ignore[arg-type]
+            missed_best = steps if isinstance(steps, float) else 0.9
+            steps = None if isinstance(steps, float) else steps
             last = steps or 600
             if steps is None:
                 result = TrialResult("failed" if error else "budget_exhausted", steps=last,
-                                     submission_time=last * SECONDS_PER_STEP, best_metric=0.9, error=error,
+                                     submission_time=last * SECONDS_PER_STEP, best_metric=None if error else missed_best,
+                                     error=error,
                                      traceback=f"Traceback (most recent call last):\n  {error}" if error else None)
             else:
                 result = TrialResult("reached", steps_to_target=steps, time_to_target=steps * SECONDS_PER_STEP,
@@ -74,7 +78,9 @@ CASES = {
     "noisy": ([100, 110, 120], [60, 300, 125]),  # median +14%, but seed 0 got faster: interval includes 1
     "breaks": ([100, 110, 120], [None, None, 120]),  # median not reached: newly failing
     "fixed": ([None, None, 120], [100, 110, 120]),
-    "never": ([None, None, None], [None, None, None]),
+    "never": ([None, None, None], [None, None, None]),  # neither reaches: the same distance left
+    "never_worse": ([0.95, 0.94, 0.96], [0.6, 0.62, 0.58]),  # neither reaches; the candidate stays much farther
+    "never_better": ([0.6, 0.62, 0.58], [0.95, 0.94, 0.96]),
 }
 
 
@@ -96,8 +102,8 @@ def test_verdicts_on_hand_made_cases(pair):
     rows = verdicts(result)
     assert {s: r.verdict for s, r in rows.items()} == {
         "same": "same", "slower": "worse", "within_tol": "same", "faster": "better", "noisy": "same",
-        "breaks": "newly failing", "fixed": "newly passing", "never": "not reached",
-        "dropped": "missing", "added": "missing",
+        "breaks": "newly failing", "fixed": "newly passing", "never": "same", "never_worse": "worse",
+        "never_better": "better", "dropped": "missing", "added": "missing",
     }
     assert rows["same"].ratio == 1 and rows["same"].interval == (1.0, 1.0)  # paired by seed: no spread
     assert rows["slower"].ratio == pytest.approx(140 / 110) and rows["slower"].interval[0] > 1
@@ -106,8 +112,25 @@ def test_verdicts_on_hand_made_cases(pair):
     assert rows["noisy"].ratio > 1.05 and lo < 1 < hi and "includes 1" in rows["noisy"].note
     assert rows["breaks"].baseline == 110 and math.isinf(rows["breaks"].candidate)
     assert rows["breaks"].candidate_reached == "1/3" and rows["same"].baseline_reached == "3/3"
-    assert {r.submission for r in result.regressions} == {"slower", "breaks"} and result.exit_code == 1
+    assert {r.submission for r in result.regressions} == {"slower", "breaks", "never_worse"}
+    assert result.exit_code == 1
     assert any("one side only" in n for n in result.notes)
+    target = WL.target.value  # neither side reached it: the distance left within the budget is compared
+    worse = rows["never_worse"]
+    assert worse.basis == "distance" and worse.baseline == pytest.approx(target - 0.95)
+    assert worse.candidate == pytest.approx(target - 0.6) and worse.interval[0] > 1
+    assert "farther from the target" in worse.note and rows["never"].ratio == 1
+    assert any("distance to the target" in n for n in result.notes)
+
+
+def test_nothing_comparable_is_exit_2_never_a_silent_yes(tmp_path, monkeypatch, capsys):
+    """Every trial failed on both sides: no time, no value of the metric; that is not 'no regression'."""
+    base = write_results(tmp_path / "b", {("s", "w"): [None, None]}, error="RuntimeError: boom")
+    cand = write_results(tmp_path / "c", {("s", "w"): [None, None]}, error="RuntimeError: boom")
+    with pytest.raises(OptbenchError, match="nothing could be compared"):
+        compare.compare_paths(base, cand)
+    code, out, err = cli(monkeypatch, capsys, "compare", base, cand)
+    assert code == 2 and "no regression" not in out and err.startswith("error: nothing could be compared")
 
 
 def test_tolerance_decides_what_counts_as_worse(pair):
@@ -155,7 +178,10 @@ def test_save_baseline_then_compare(tmp_path, pair):
     assert data["format"] == "optbench-baseline" and data["optbench_version"] == __version__
     assert data["workloads"]["wl_a"]["hash"] == dataclasses.replace(WL, name="wl_a").hash
     assert data["results"]["wl_a"]["breaks"] == {
-        "study": [0, 1, 2], "steps_to_target": [100, 110, 120], "time_to_target": [1.0, 1.1, 1.2]}
+        "study": [0, 1, 2], "steps_to_target": [100, 110, 120], "time_to_target": [1.0, 1.1, 1.2],
+        "best_metric": [0.97, 0.97, 0.97]}
+    assert data["format_version"] == 2 and data["clock"] == "wall"
+    assert data["workloads"]["wl_a"]["mode"] == "max" and data["workloads"]["wl_a"]["value"] == WL.target.value
     assert data["results"]["wl_a"]["fixed"]["steps_to_target"] == [None, None, 120]
     assert data["provenance"]["git"]["commit"].startswith("0123")
     from_file = compare.compare_paths(file, cand)
@@ -163,6 +189,17 @@ def test_save_baseline_then_compare(tmp_path, pair):
     assert [(r.verdict, r.ratio, r.interval) for r in from_file.rows] == \
         [(r.verdict, r.ratio, r.interval) for r in from_folder.rows]
     assert compare.compare_paths(file, base).exit_code == 0
+    # a format-1 file (no best values, no targets, no clock) is still read; it compares times only
+    old = json.loads(file.read_text())
+    old["format_version"] = 1
+    for subs in old["results"].values():
+        for entry in subs.values():
+            del entry["best_metric"]
+    del old["clock"]
+    (tmp_path / "v1.json").write_text(json.dumps(old))
+    v1 = verdicts(compare.compare_paths(tmp_path / "v1.json", cand))
+    assert v1["slower"].verdict == "worse" and v1["breaks"].verdict == "newly failing"
+    assert v1["never_worse"].verdict == "not compared"  # no values on the baseline's side
 
 
 def cli(monkeypatch, capsys, *args: object) -> tuple[int, str, str]:
@@ -183,7 +220,7 @@ def test_cli_exit_1_with_markdown_json_and_step_summary(tmp_path, pair, monkeypa
     code, out, _ = cli(monkeypatch, capsys, "compare", *pair, "--markdown", tmp_path / "c.md",
                        "--json", tmp_path / "c.json")
     assert code == 1
-    assert "REGRESSION in 2 of 10 pairs" in out and "slower" in out and "newly failing" in out
+    assert "REGRESSION in 3 of 12 pairs" in out and "slower" in out and "newly failing" in out
     md = (tmp_path / "c.md").read_text()
     assert md.startswith("### ❌ optbench compare: REGRESSION")
     assert "| wl_a | slower | 110 (3/3) | 140 (3/3) | 1.273 |" in md and "**worse**" in md
@@ -230,6 +267,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, pair, monkeypatch, capsys):
         ("compare", base): ["BASELINE CANDIDATE"],
         ("compare", "--save-baseline", tmp_path / "x.json", tmp_path / "empty"): ["no finished trials"],
         ("compare", base, cand, "--clock", "hours"): ["--clock hours"],
+        ("compare", base, cand, "--clock", "cpu"): ["--clock cpu", "wall seconds"],
     }
     for args, needles in cases.items():
         code, out, err = cli(monkeypatch, capsys, *args)

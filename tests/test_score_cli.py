@@ -171,7 +171,7 @@ def test_our_results_folder_end_to_end(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["{tmp}/missing"], "error: {tmp}/missing: no such results folder"),
     (["{tmp}", "--format", "csv"], "error: --format csv: expected optbench or algoperf"),
-    (["{tmp}", "--clock", "hours"], "error: --clock hours: expected seconds or steps"),
+    (["{tmp}", "--clock", "hours"], "error: --clock hours: expected wall, cpu or steps"),
     (["{tmp}", "--format", "algoperf"], "error: --format algoperf needs --targets"),
     (["{tmp}"], "error: {tmp}: no finished trials"),
 ])

@@ -1,11 +1,14 @@
 """One side of ``optbench compare``: a results folder, or a baseline file committed for CI.
 
 A *baseline file* (``optbench compare --save-baseline FILE RESULTS``) keeps, per workload
-x submission, the per-study times to target on both clocks, the workload hashes and the
-provenance of the run: small, sorted, readable in a diff. A results folder gives the same
-numbers through scoring's own steps 1 and 2 (:func:`~optbench.scoring.rules.trial_time_to_target`,
-:func:`~optbench.scoring.rules.study_times`). Either way a :class:`Side` holds one row per
-study; :mod:`optbench.report.compare` compares two of them.
+x submission, the per-study steps and seconds to target, the best value of the target
+metric each study reached within its budget, the workloads' hashes and targets, the clock
+the run counted and the provenance of the run: small, sorted, readable in a diff. A results
+folder gives the same numbers through scoring's own steps 1 and 2
+(:func:`~optbench.scoring.rules.trial_time_to_target`, :func:`~optbench.scoring.rules.study_times`).
+Either way a :class:`Side` holds one row per study; :mod:`optbench.report.compare` compares
+two of them. Format 2 added the best values, the targets and the clock; a format-1 file is
+still read (it cannot compare runs that missed their targets).
 """
 
 from __future__ import annotations
@@ -21,30 +24,47 @@ import pandas as pd
 
 from optbench import __version__, store
 from optbench.errors import OptbenchError
-from optbench.report.format import json_number
+from optbench.report.format import finite, json_number
 from optbench.scoring.inputs import load_optbench_trials
-from optbench.scoring.rules import STUDY_KEY, study_times, trial_time_to_target
+from optbench.scoring.rules import STUDY_KEY, resolve_clock, study_times, trial_time_to_target
 
 BASELINE_FORMAT = "optbench-baseline"
-BASELINE_FORMAT_VERSION = 1
-CLOCKS = ("steps", "seconds")
+BASELINE_FORMAT_VERSION = 2
 
 
 @dataclass
 class Side:
-    """One side of a comparison: per-study times to target, both clocks, ``inf`` = not reached."""
+    """One side of a comparison: per study, steps and seconds to target (``inf`` = not reached)
+    and the best value of the target metric within the budget (NaN: none, e.g. every trial failed)."""
 
     path: str
     kind: str  #: "results" (a results folder) or "baseline" (a baseline file)
     optbench_version: str
     ruleset: str
-    workloads: dict[str, dict[str, Any]]  #: name -> {"hash", "target"}
-    studies: pd.DataFrame  #: columns workload, submission, study, steps, seconds
+    workloads: dict[str, dict[str, Any]]  #: name -> {"hash", "target" (text), "metric", "value", "mode"}
+    studies: pd.DataFrame  #: columns workload, submission, study, steps, seconds, best
     provenance: dict[str, Any] = field(default_factory=dict)
+    clock: str = "wall"  #: what the run's budget counted (seconds are that clock's)
+    has_best: bool = True  #: False for a format-1 baseline file, which kept no best values
 
-    def study_times(self, clock: str) -> pd.DataFrame:
-        """``submission, workload, study, time`` as scoring's steps 3+ expect them."""
-        return self.studies.rename(columns={clock: "time"})[["submission", "workload", "study", "time"]]
+    def study_times(self, column: str) -> pd.DataFrame:
+        """``submission, workload, study, time`` (``column``: steps or seconds) as scoring's steps 3+
+        expect them."""
+        return self.studies.rename(columns={column: "time"})[["submission", "workload", "study", "time"]]
+
+    def distances(self) -> pd.DataFrame:
+        """Per study, how far its best value stayed from the target (``inf`` when it has none):
+        ``target - best`` for a maximised metric, ``best - target`` for a minimised one."""
+        out = self.studies[["submission", "workload", "study"]].copy()
+        gap = []
+        for wl, best in zip(self.studies["workload"], self.studies["best"]):
+            info = self.workloads.get(wl, {})
+            value, mode = info.get("value"), info.get("mode")
+            if value is None or mode not in ("min", "max") or not math.isfinite(best):
+                gap.append(math.inf)
+            else:
+                gap.append(max(0.0, (value - best) if mode == "max" else (best - value)))
+        return out.assign(time=gap)
 
 
 def _major_minor(version: str) -> tuple[str, ...]:
@@ -69,17 +89,28 @@ def load_results_side(root: Path, ruleset: str | None = None) -> Side:
             "re-run them (optbench run --name <same> resumes) before comparing"
         )
     trials = data.trials
+    clock = resolve_clock(None, trials)
+    seconds_clock = "wall" if clock == "steps" else clock  # steps runs still record wall seconds
     per_clock = []
-    for clock in CLOCKS:
-        timed = trials.assign(time=trial_time_to_target(trials, clock))  # type: ignore[arg-type]
-        per_clock.append(study_times(timed, data.choose).drop(columns="row").rename(columns={"time": clock}))
+    for column, score_clock in (("steps", "steps"), ("seconds", seconds_clock)):
+        timed = trials.assign(time=trial_time_to_target(trials, score_clock))
+        per_clock.append(study_times(timed, data.choose).drop(columns="row").rename(columns={"time": column}))
     studies = per_clock[0].merge(per_clock[1], on=STUDY_KEY)
     raw = store.load_trials(root)
     raw = raw[raw["ruleset"] == data.ruleset]
     workloads = {
-        wl: {"hash": str(group["workload_hash"].iloc[0]), "target": _target_text(group.iloc[0])}
+        wl: {"hash": str(group["workload_hash"].iloc[0]), "target": _target_text(group.iloc[0]),
+             "metric": group["target_metric"].iloc[0], "value": finite(group["target_value"].iloc[0]),
+             "mode": group["target_mode"].iloc[0]}
         for wl, group in raw.groupby("workload", sort=True)
     }
+    bests = []
+    for (sub, wl, study), group in trials.groupby(STUDY_KEY, sort=False):
+        values = pd.to_numeric(group["best_metric"], errors="coerce").dropna()
+        mode = workloads.get(wl, {}).get("mode")
+        best = (values.max() if mode == "max" else values.min()) if len(values) else math.nan
+        bests.append({"workload": wl, "submission": sub, "study": study, "best": float(best)})
+    studies = studies.merge(pd.DataFrame(bests, columns=[*STUDY_KEY, "best"]), on=STUDY_KEY, how="left")
     versions = sorted({str(v) for v in raw.get("optbench_version", pd.Series(dtype=str)).dropna()})
     provenance: dict[str, Any] = {}
     try:
@@ -88,7 +119,7 @@ def load_results_side(root: Path, ruleset: str | None = None) -> Side:
     except OptbenchError:
         pass  # experiment.json is provenance only; the trials are what is compared
     return Side(str(root), "results", versions[-1] if versions else __version__, data.ruleset, workloads,
-                studies[["workload", "submission", "study", "steps", "seconds"]], provenance)
+                studies[["workload", "submission", "study", "steps", "seconds", "best"]], provenance, clock)
 
 
 def _bad(path: Path, why: str) -> OptbenchError:
@@ -107,6 +138,21 @@ def _times(values: Any, path: Path, where: str) -> list[float]:
             out.append(float(v))
         else:
             raise _bad(path, f"{where} holds {v!r}; expected a number or null (not reached)")
+    return out
+
+
+def _values(values: Any, path: Path, where: str) -> list[float]:
+    """Best metric values: numbers, or null (no value: NaN)."""
+    if not isinstance(values, list):
+        raise _bad(path, f"{where} is not a list")
+    out = []
+    for v in values:
+        if v is None:
+            out.append(math.nan)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            out.append(float(v))
+        else:
+            raise _bad(path, f"{where} holds {v!r}; expected a number or null")
     return out
 
 
@@ -144,15 +190,19 @@ def load_baseline_side(path: Path) -> Side:
             steps = _times(entry.get("steps_to_target"), path, f"{where}.steps_to_target")
             seconds = _times(entry.get("time_to_target"), path, f"{where}.time_to_target")
             study = entry.get("study", list(range(len(steps))))
-            if not (isinstance(study, list) and len(study) == len(steps) == len(seconds) and study):
-                raise _bad(path, f"{where}: study, steps_to_target and time_to_target differ in length or are empty")
-            rows += [{"workload": wl, "submission": sub, "study": int(j), "steps": a, "seconds": b}
-                     for j, a, b in zip(study, steps, seconds)]
+            best = _values(entry.get("best_metric", [None] * len(steps)), path, f"{where}.best_metric")
+            if not (isinstance(study, list) and len(study) == len(steps) == len(seconds) == len(best) and study):
+                raise _bad(path, f"{where}: study, steps_to_target, time_to_target and best_metric differ in "
+                                 "length or are empty")
+            rows += [{"workload": wl, "submission": sub, "study": int(j), "steps": a, "seconds": b, "best": c}
+                     for j, a, b, c in zip(study, steps, seconds, best)]
     if not rows:
         raise _bad(path, "no results in it")
+    clock = str(data.get("clock", "wall"))  # format 1 files hold wall seconds
     return Side(str(path), "baseline", version, str(data.get("ruleset", "?")),
-                {wl: {"hash": str(w["hash"]), "target": w.get("target", "")} for wl, w in workloads.items()},
-                pd.DataFrame(rows), data.get("provenance") or {})
+                {wl: {"hash": str(w["hash"]), "target": w.get("target", ""), "metric": w.get("metric"),
+                      "value": finite(w.get("value")), "mode": w.get("mode")} for wl, w in workloads.items()},
+                pd.DataFrame(rows), data.get("provenance") or {}, clock, has_best=data.get("format_version", 1) >= 2)
 
 
 def load_side(path: Path, ruleset: str | None = None) -> Side:
@@ -174,6 +224,7 @@ def baseline_dict(side: Side) -> dict[str, Any]:
             "study": [int(s) for s in group["study"]],
             "steps_to_target": [json_number(v) for v in group["steps"]],
             "time_to_target": [json_number(v) for v in group["seconds"]],
+            "best_metric": [finite(v) for v in group["best"]],
         }
     return {
         "format": BASELINE_FORMAT,
@@ -182,6 +233,7 @@ def baseline_dict(side: Side) -> dict[str, Any]:
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source": side.path,
         "ruleset": side.ruleset,
+        "clock": side.clock,
         "provenance": side.provenance,
         "workloads": side.workloads,
         "results": results,

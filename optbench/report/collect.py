@@ -54,6 +54,7 @@ class WorkloadInfo:
     budget_seconds: float | None
     step_hint: float | None
     hash: str
+    budget_steps: float | None = None
     by_time: list[Curve] = field(default_factory=list)
     by_step: list[Curve] = field(default_factory=list)
     note: str = ""  #: why there are no curves, when there are none
@@ -62,7 +63,7 @@ class WorkloadInfo:
 @dataclass
 class ReportData:
     root: Path
-    clock: str
+    clock: str  #: the clock of the leaderboard and of the time axes: wall, cpu or steps
     experiment: dict[str, Any] | None
     trials: pd.DataFrame  #: store.load_trials, plus ``chosen``
     board: Scoreboard | None  #: None when the folder cannot be scored
@@ -115,8 +116,14 @@ def _curves(runs: dict[str, list[pd.DataFrame]], column: str, metric: str) -> li
     return curves
 
 
-def collect(results: Path, clock: str = "seconds") -> ReportData:
-    """Read ``results`` for the report; never raises for missing pieces (see the module docstring)."""
+#: The evals.csv column that holds each clock's seconds (results older than the clocks: submission_time).
+TIME_COLUMNS = {"wall": "submission_wall_time", "cpu": "submission_cpu_time"}
+
+
+def collect(results: Path, clock: str | None = None) -> ReportData:
+    """Read ``results`` for the report; never raises for missing pieces (see the module docstring).
+
+    ``clock``: wall, cpu or steps (None: the clock the run counted)."""
     root = Path(results)
     if not root.is_dir():
         raise OptbenchError(f"{root}: no such results folder")
@@ -135,12 +142,18 @@ def collect(results: Path, clock: str = "seconds") -> ReportData:
         missing.append("trials: no finished trial in this folder (no */study_*/*/trial_*/trial.json)")
 
     board, problems = None, []
+    ScoreSettings(clock=clock)  # a bad --clock is the user's error, not a missing piece
     if not trials.empty:
         try:
-            board = score_folder(root, settings=ScoreSettings(clock=clock))  # type: ignore[arg-type]
+            board = score_folder(root, settings=ScoreSettings(clock=clock))
             problems = [str(p) for p in board.problems]
         except OptbenchError as exc:
             missing.append(f"leaderboard: cannot score this folder: {exc}")
+    if board is not None:
+        clock = board.clock
+    elif clock in (None, "seconds"):
+        recorded = sorted(set(trials["clock"].dropna())) if "clock" in trials else []
+        clock = recorded[0] if len(recorded) == 1 else "wall"
     if not trials.empty:
         trials["chosen"] = True
         if board is not None:
@@ -156,6 +169,7 @@ def collect(results: Path, clock: str = "seconds") -> ReportData:
                 name=str(wl), metric=str(first.get("target_metric") or ""), target=finite(first.get("target_value")),
                 mode=str(first.get("target_mode") or "max"), budget_seconds=finite(first.get("budget_seconds")),
                 step_hint=finite(first.get("step_hint")), hash=str(first.get("workload_hash") or ""),
+                budget_steps=finite(first.get("budget_steps")),
             )
             runs: dict[str, list[pd.DataFrame]] = {}
             no_evals = []
@@ -172,7 +186,10 @@ def collect(results: Path, clock: str = "seconds") -> ReportData:
             if no_evals:
                 missing.append(f"curves: {len(no_evals)} trial(s) of {wl} have no readable evals.csv, e.g. "
                                f"{no_evals[0]}")
-            info.by_time = _curves(runs, "submission_time", info.metric) if info.metric else []
+            seconds = TIME_COLUMNS.get(clock, "submission_time")
+            timed = {sub: [f.assign(_t=f[seconds] if seconds in f else f["submission_time"]) for f in frames]
+                     for sub, frames in runs.items()}
+            info.by_time = _curves(timed, "_t", info.metric) if info.metric else []
             info.by_step = _curves(runs, "step", info.metric) if info.metric else []
             if not info.by_time and not info.by_step:
                 info.note = "no readable evals.csv with the target metric for this workload"

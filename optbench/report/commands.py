@@ -26,7 +26,7 @@ def score(
     fmt: str = "optbench",
     targets: Path | None = None,
     ruleset: str | None = None,
-    clock: str = "seconds",
+    clock: str | None = None,
     tau_max: float = 4.0,
     reference: str | None = None,
     out: Path | None = None,
@@ -92,7 +92,7 @@ def compare(
     return result.exit_code
 
 
-def report(results: Path, console: Any, err_console: Any, *, out: Path | None = None, clock: str = "seconds") -> None:
+def report(results: Path, console: Any, err_console: Any, *, out: Path | None = None, clock: str | None = None) -> None:
     """Write the HTML page (default ``<results>/report.html``); say what was missing and where it went."""
     from optbench.report.html import write_report
 
@@ -101,13 +101,11 @@ def report(results: Path, console: Any, err_console: Any, *, out: Path | None = 
     console.print(f"report written to {path}")
 
 
-def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = None, clock: str = "seconds") -> None:
+def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = None, clock: str | None = None) -> None:
     """Write every figure of the report as PNG and SVG (default ``<results>/plots``)."""
     from optbench.report.collect import collect
     from optbench.report.figures import write_plots
 
-    if clock not in ("seconds", "steps"):
-        raise OptbenchError(f"--clock {clock}: expected seconds or steps")
     data = collect(results, clock)
     terminal.print_missing(data.missing, err_console)
     out_dir = out or results / "plots"

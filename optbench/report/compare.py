@@ -1,13 +1,14 @@
-"""``optbench compare BASELINE CANDIDATE``: did a change make a submission slower to target?
+"""``optbench compare BASELINE CANDIDATE``: did a change make a submission slower to target, or leave
+it farther from it?
 
-For CI. Each side is a results folder (DESIGN.md §5) or a *baseline file* written by
-``optbench compare --save-baseline FILE RESULTS`` and committed to the user's repository.
-Per workload x submission:
+For CI. Each side is a results folder (docs/design.md §5) or a *baseline file* written by
+``optbench compare --save-baseline FILE RESULTS`` and committed to the user's repository
+(:mod:`optbench.report.baseline`). Per workload x submission:
 
 - the per-study times to target come from scoring's own steps (:func:`~optbench.scoring.rules.trial_time_to_target`,
-  :func:`~optbench.scoring.rules.study_times`), and the value compared is scoring's per-workload median over
-  studies (:func:`~optbench.scoring.rules.workload_times`, ``inf`` = not reached counted in the median);
-  each side is a results folder or a baseline file (:mod:`optbench.report.baseline`);
+  :func:`~optbench.scoring.rules.study_times`), and the value compared is scoring's per-workload
+  median over studies (:func:`~optbench.scoring.rules.workload_times`, ``inf`` = not reached
+  counted in the median);
 - ratio = candidate median / baseline median, with a seeded bootstrap interval: each side's
   studies are resampled with replacement, paired by study number (same seeds) when both sides
   hold the same studies, and the ratio of the resampled medians is taken ``--bootstrap``
@@ -16,15 +17,25 @@ Per workload x submission:
   point ratio decides alone (and the output says so);
 - verdict: ``worse`` when ratio > 1 + tolerance and the interval lies above 1; ``better`` when
   ratio < 1 - tolerance and the interval lies below 1; ``same`` otherwise; ``newly failing`` /
-  ``newly passing`` when only one side reaches the target (median finite); ``not reached``
-  when neither does; ``missing`` when only one side has the pair.
+  ``newly passing`` when only one side reaches the target (median finite); ``missing`` when
+  only one side has the pair;
+- **when neither side reaches the target**, what was reached is compared instead: each
+  study's *distance to the target* (``target - best`` for a maximised metric, ``best - target``
+  for a minimised one, ``best`` being the best value of the target metric within the budget;
+  on the steps clock both sides ran the same number of steps, so this is the metric at equal
+  steps), with the same median, ratio, bootstrap and tolerance: a candidate clearly farther
+  from the target is ``worse``. Only a pair where neither side has any value (every trial
+  failed) is ``not compared``.
 
-Exit code: 1 when any pair is ``worse`` or ``newly failing``, else 0; bad input (unreadable
-files, a results folder with no finished trial, other workload hashes, a baseline file of
-another optbench major.minor version) raises :class:`OptbenchError` (exit 2).
+Exit code: 1 when any pair is ``worse`` or ``newly failing``; 2 when nothing at all could be
+compared (never a silent "no regression"), and for bad input (unreadable files, a results
+folder with no finished trial, other workload hashes, a baseline file of another optbench
+major.minor version, sides whose seconds count different clocks); else 0.
 
-With ``--clock steps`` (the default) and fixed seeds on the same CPU, steps to target are
-bit-for-bit reproducible (DESIGN.md §4), so a CI check does not flake; seconds are noisy.
+``--clock steps`` (the default) compares steps to target: with fixed seeds on the same CPU
+they are bit-for-bit reproducible (docs/design.md §4), so a CI check does not flake. ``seconds``
+compares each side's own seconds (wall or CPU, as its run counted; both sides must have
+counted the same clock).
 """
 
 from __future__ import annotations
@@ -41,15 +52,17 @@ import pandas as pd
 
 from optbench import __version__
 from optbench.errors import OptbenchError
-from optbench.report.baseline import CLOCKS, Side, load_side
-from optbench.report.format import DASH, duration, finite
+from optbench.report.baseline import Side, load_side
+from optbench.report.format import DASH, duration, finite, number
 from optbench.scoring.bootstrap import bootstrap_ratio, generator
-from optbench.scoring.rules import workload_times
+from optbench.scoring.rules import CLOCK_UNITS, workload_times
 from optbench.store import atomic_write_text
 
 BETTER, SAME, WORSE = "better", "same", "worse"
 NEWLY_FAILING, NEWLY_PASSING = "newly failing", "newly passing"
-NOT_REACHED, MISSING = "not reached", "missing"
+NOT_COMPARED, MISSING = "not compared", "missing"
+#: What a row compares: time (or steps) to target, or the distance to the target that was left.
+TIME, DISTANCE = "time", "distance"
 #: Verdicts that make ``optbench compare`` exit 1.
 REGRESSIONS = (WORSE, NEWLY_FAILING)
 
@@ -69,6 +82,7 @@ class Row:
     interval: tuple[float, float] | None
     verdict: str
     note: str = ""
+    basis: str = TIME  #: TIME: medians of time to target; DISTANCE: medians of the distance to the target
 
 
 @dataclass
@@ -91,6 +105,11 @@ class Comparison:
     def exit_code(self) -> int:
         return 1 if self.regressions else 0
 
+    @property
+    def compared(self) -> list[Row]:
+        """Rows that were judged (not missing on a side, not without any value)."""
+        return [r for r in self.rows if r.verdict not in (MISSING, NOT_COMPARED)]
+
     def headline(self) -> str:
         """One line: no regression, or which pairs regressed."""
         bad = self.regressions
@@ -101,11 +120,12 @@ class Comparison:
 
     def settings_text(self) -> str:
         """What was compared, and how (the table's caption)."""
-        what = "steps to target" if self.clock == "steps" else "seconds of submission time to target"
+        what = "steps to target" if self.clock == "steps" else \
+            f"{CLOCK_UNITS.get(self.baseline.clock, 'seconds')} of submission time to target"
         interval = (f"{self.level:.0%} bootstrap interval over studies ({self.bootstrap} resamples, seed "
                     f"{self.seed})" if self.bootstrap else "no bootstrap interval")
-        return (f"median over studies of {what}; ratio = candidate / baseline; tolerance "
-                f"{self.tolerance:.0%}; {interval}")
+        return (f"median over studies of {what} (where neither side reached it: of the distance to the target "
+                f"left within the budget); ratio = candidate / baseline; tolerance {self.tolerance:.0%}; {interval}")
 
 
 def check_comparable(baseline: Side, candidate: Side) -> None:
@@ -125,17 +145,39 @@ def check_comparable(baseline: Side, candidate: Side) -> None:
         )
 
 
-def _verdict(ratio: float, interval: tuple[float, float] | None, tolerance: float, level: float) -> tuple[str, str]:
-    pct = f"{abs(ratio - 1) * 100:.0f}%"
+def _verdict(ratio: float, interval: tuple[float, float] | None, tolerance: float, level: float,
+             basis: str = TIME) -> tuple[str, str]:
+    pct = "∞" if math.isinf(ratio) else f"{abs(ratio - 1) * 100:.0f}%"
+    worse, better = ("slower", "faster") if basis == TIME else ("farther from the target", "closer to the target")
     if ratio > 1 + tolerance:
         if interval is None or interval[0] > 1:
-            return WORSE, f"{pct} slower"
-        return SAME, f"{pct} slower, but the {level:.0%} interval includes 1"
+            return WORSE, f"{pct} {worse}"
+        return SAME, f"{pct} {worse}, but the {level:.0%} interval includes 1"
     if ratio < 1 - tolerance:
         if interval is None or interval[1] < 1:
-            return BETTER, f"{pct} faster"
-        return SAME, f"{pct} faster, but the {level:.0%} interval includes 1"
+            return BETTER, f"{pct} {better}"
+        return SAME, f"{pct} {better}, but the {level:.0%} interval includes 1"
     return SAME, ""
+
+
+def _ratio(b: float, c: float) -> float:
+    return c / b if b > 0 else (1.0 if c == 0 else math.inf)
+
+
+def _column(clock: str, baseline: Side, candidate: Side) -> str:
+    """Which column of the sides the clock compares; their seconds must count the same clock."""
+    if clock == "steps":
+        return "steps"
+    if clock not in ("seconds", "wall", "cpu"):
+        raise OptbenchError(f"--clock {clock}: expected steps, seconds, wall or cpu")
+    counted = {baseline.clock, candidate.clock} - {"steps"} or {"wall"}  # a steps run keeps wall seconds
+    if len(counted) > 1:
+        raise OptbenchError(f"--clock {clock}: the baseline counted {baseline.clock} seconds and the candidate "
+                            f"{candidate.clock} seconds; compare them with --clock steps")
+    if clock in ("wall", "cpu") and clock not in counted:
+        raise OptbenchError(f"--clock {clock}: both sides counted {counted.pop()} seconds; use --clock "
+                            "seconds or steps")
+    return "seconds"
 
 
 def _counts(studies: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
@@ -154,29 +196,31 @@ def compare(
     level: float = 0.95,
 ) -> Comparison:
     """Every (workload, submission) of either side, with its verdict (see the module docstring)."""
-    if clock not in CLOCKS:
-        raise OptbenchError(f"--clock {clock}: expected steps or seconds")
     if not 0 <= tolerance < 1:
         raise OptbenchError(f"--tolerance {tolerance}: expected a fraction in [0, 1), e.g. 0.05 for 5%")
     if bootstrap < 0:
         raise OptbenchError(f"--bootstrap must be 0 or more (got {bootstrap})")
+    column = _column(clock, baseline, candidate)
     check_comparable(baseline, candidate)
-    b_studies, c_studies = baseline.study_times(clock), candidate.study_times(clock)
+    b_studies, c_studies = baseline.study_times(column), candidate.study_times(column)
     subs = sorted(set(b_studies["submission"]) | set(c_studies["submission"]))
     wls = sorted(set(b_studies["workload"]) | set(c_studies["workload"]))
-    b_med = workload_times(b_studies, subs, wls)
-    c_med = workload_times(c_studies, subs, wls)
-    b_series = {k: g.set_index("study")["time"] for k, g in b_studies.groupby(["workload", "submission"])}
-    c_series = {k: g.set_index("study")["time"] for k, g in c_studies.groupby(["workload", "submission"])}
-    b_pairs = set(zip(b_studies["workload"], b_studies["submission"]))
-    c_pairs = set(zip(c_studies["workload"], c_studies["submission"]))
+    b_med, c_med = workload_times(b_studies, subs, wls), workload_times(c_studies, subs, wls)
+    b_gap, c_gap = baseline.distances(), candidate.distances()
+    b_gap_med, c_gap_med = workload_times(b_gap, subs, wls), workload_times(c_gap, subs, wls)
+
+    def series(studies: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+        return {k: g.set_index("study")["time"] for k, g in studies.groupby(["workload", "submission"])}
+
+    b_series, c_series = series(b_studies), series(c_studies)
+    b_gaps, c_gaps = series(b_gap), series(c_gap)
     b_n, c_n = _counts(b_studies), _counts(c_studies)
 
     rows: list[Row] = []
     one_study = unpaired = False
     for wl in wls:
         for sub in subs:
-            in_b, in_c = (wl, sub) in b_pairs, (wl, sub) in c_pairs
+            in_b, in_c = (wl, sub) in b_n, (wl, sub) in c_n
             if not (in_b or in_c):
                 continue
             b = float(b_med.loc[sub, wl]) if in_b else math.nan
@@ -184,42 +228,59 @@ def compare(
             b_reached = f"{b_n[wl, sub][1]}/{b_n[wl, sub][0]}" if in_b else "–"
             c_reached = f"{c_n[wl, sub][1]}/{c_n[wl, sub][0]}" if in_c else "–"
             row = Row(wl, sub, b, c, b_reached, c_reached, None, None, SAME)
+            rows.append(row)
             if not (in_b and in_c):
                 row.verdict = MISSING
                 row.note = "only in the baseline" if in_b else "only in the candidate"
-            elif math.isfinite(b) and not math.isfinite(c):
+                continue
+            if math.isfinite(b) and not math.isfinite(c):
                 row.verdict, row.note = NEWLY_FAILING, "the candidate's median study misses the target"
-            elif not math.isfinite(b) and math.isfinite(c):
+                continue
+            if not math.isfinite(b) and math.isfinite(c):
                 row.verdict, row.note = NEWLY_PASSING, "the baseline's median study missed the target"
-            elif not math.isfinite(b):
-                row.verdict, row.note = NOT_REACHED, "neither reaches the target"
-            else:
-                row.ratio = c / b if b > 0 else (1.0 if c == 0 else math.inf)
-                single = min(b_n[wl, sub][0], c_n[wl, sub][0]) < 2
-                if bootstrap and not single:
-                    row.interval, paired = bootstrap_ratio(b_series[wl, sub], c_series[wl, sub], bootstrap,
-                                                           generator(seed, wl, sub), level)
-                    unpaired |= not paired
-                row.verdict, row.note = _verdict(row.ratio, row.interval, tolerance, level)
-                if single:
-                    one_study = True
-                    row.note = "; ".join(filter(None, [row.note, "one study: point ratio only"]))
-            rows.append(row)
+                continue
+            base, cand = b_series[wl, sub], c_series[wl, sub]
+            if not math.isfinite(b) and not (baseline.has_best and candidate.has_best):
+                row.verdict, row.note = NOT_COMPARED, "neither reaches the target, and a format-1 baseline file " \
+                                                      "kept no best values to compare"
+                continue
+            if not math.isfinite(b):  # neither reaches the target: how far each stayed from it
+                row.basis, row.baseline, row.candidate = DISTANCE, float(b_gap_med.loc[sub, wl]), \
+                    float(c_gap_med.loc[sub, wl])
+                base, cand = b_gaps[wl, sub], c_gaps[wl, sub]
+                if not (math.isfinite(row.baseline) or math.isfinite(row.candidate)):
+                    row.verdict, row.note = NOT_COMPARED, "neither side reached the target or has any value of its metric"
+                    continue
+            row.ratio = _ratio(row.baseline, row.candidate)
+            single = min(b_n[wl, sub][0], c_n[wl, sub][0]) < 2
+            if bootstrap and not single:
+                row.interval, paired = bootstrap_ratio(base, cand, bootstrap, generator(seed, wl, sub), level)
+                unpaired |= not paired
+            row.verdict, row.note = _verdict(row.ratio, row.interval, tolerance, level, row.basis)
+            if row.basis == DISTANCE:
+                row.note = "; ".join(filter(None, ["neither reaches the target: distance to it compared", row.note]))
+            if single:
+                one_study = True
+                row.note = "; ".join(filter(None, [row.note, "one study: point ratio only"]))
     if not rows:
         raise OptbenchError(f"nothing to compare between {baseline.path} and {candidate.path}")
-    notes = []
+    result = Comparison(baseline, candidate, clock, tolerance, bootstrap, seed, level, rows, [])
+    if not result.compared:
+        raise OptbenchError(f"nothing could be compared between {baseline.path} and {candidate.path}: every "
+                            "workload/submission pair is on one side only or has no value on either side")
     if one_study:
-        notes.append("Some pairs have a single study on one side: no bootstrap interval, the point ratio "
-                     "decides alone. Run more --studies for intervals.")
+        result.notes.append("Some pairs have a single study on one side: no bootstrap interval, the point ratio "
+                            "decides alone. Run more --studies for intervals.")
     if unpaired:
-        notes.append("Some pairs hold different study numbers on the two sides: their studies were "
-                     "resampled independently (wider intervals) instead of paired by seed.")
-    if not set(baseline.workloads) & set(candidate.workloads):
-        notes.append("The two sides share no workload.")
+        result.notes.append("Some pairs hold different study numbers on the two sides: their studies were "
+                            "resampled independently (wider intervals) instead of paired by seed.")
+    if any(r.basis == DISTANCE for r in result.compared):
+        result.notes.append("Where neither side reaches the target, the distance to the target that each side "
+                            "left within its budget is compared (cells: distance, not time).")
     missing = [r for r in rows if r.verdict == MISSING]
     if missing:
-        notes.append(f"{len(missing)} workload/submission pair(s) appear on one side only: not compared.")
-    return Comparison(baseline, candidate, clock, tolerance, bootstrap, seed, level, rows, notes)
+        result.notes.append(f"{len(missing)} workload/submission pair(s) appear on one side only: not compared.")
+    return result
 
 
 def compare_paths(baseline: Path, candidate: Path, ruleset: str | None = None, **kw: Any) -> Comparison:
@@ -229,10 +290,13 @@ def compare_paths(baseline: Path, candidate: Path, ruleset: str | None = None, *
 # ============================================================================ outputs
 
 
-def side_text(value: float, reached: str, clock: str) -> str:
-    """A side's median and how many studies reached the target: ``1,234 (3/3)``; ``–``: no such pair."""
+def side_text(value: float, reached: str, clock: str, basis: str = TIME) -> str:
+    """A side's median and how many studies reached the target: ``1,234 (3/3)``; ``–``: no such pair;
+    where the row compares distances: ``gap 0.0312 (0/3)``."""
     if reached == DASH:
         return DASH
+    if basis == DISTANCE:
+        return f"gap {number(value, 3, missing='–')} ({reached})"
     return f"{duration(value, clock, missing=DASH, not_reached='not reached')} ({reached})"
 
 
@@ -265,8 +329,8 @@ def to_markdown(result: Comparison) -> str:
     for r in result.rows:
         verdict = f"**{r.verdict}**" if r.verdict in REGRESSIONS else r.verdict
         lines.append(
-            f"| {_md(r.workload)} | {_md(r.submission)} | {side_text(r.baseline, r.baseline_reached, result.clock)} "
-            f"| {side_text(r.candidate, r.candidate_reached, result.clock)} | {ratio_text(r)} | {interval_text(r)} "
+            f"| {_md(r.workload)} | {_md(r.submission)} | {side_text(r.baseline, r.baseline_reached, result.clock, r.basis)} "
+            f"| {side_text(r.candidate, r.candidate_reached, result.clock, r.basis)} | {ratio_text(r)} | {interval_text(r)} "
             f"| {verdict} | {_md(r.note)} |"
         )
     lines += [""] + [f"> {_md(n)}" for n in result.notes] + ([""] if result.notes else [])
@@ -277,7 +341,7 @@ def to_dict(result: Comparison) -> dict[str, Any]:
     """``--json``: numbers with ``null`` for not reached / not applicable (JSON has no inf)."""
     def side(s: Side) -> dict[str, Any]:
         return {"path": s.path, "kind": s.kind, "optbench_version": s.optbench_version, "ruleset": s.ruleset,
-                "workload_hashes": {w: v["hash"] for w, v in s.workloads.items()}}
+                "clock": s.clock, "workload_hashes": {w: v["hash"] for w, v in s.workloads.items()}}
 
     return {
         "optbench_version": __version__,
@@ -291,7 +355,7 @@ def to_dict(result: Comparison) -> dict[str, Any]:
             "baseline": finite(r.baseline), "candidate": finite(r.candidate),
             "baseline_reached": r.baseline_reached, "candidate_reached": r.candidate_reached,
             "ratio": finite(r.ratio), "interval": None if r.interval is None else [finite(v) for v in r.interval],
-            "verdict": r.verdict, "note": r.note,
+            "verdict": r.verdict, "note": r.note, "basis": r.basis,
         } for r in result.rows],
         "notes": result.notes,
     }

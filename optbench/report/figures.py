@@ -26,6 +26,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from optbench.scoring.rules import CLOCK_UNITS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -57,7 +61,7 @@ def submission_styles(submissions: list[str]) -> dict[str, tuple[str, str]]:
 
 
 def draw_performance_profiles(
-    profiles: pd.DataFrame, scores: pd.Series | None, clock: str = "seconds", reference: str | None = None
+    profiles: pd.DataFrame, scores: pd.Series | None, clock: str = "wall", reference: str | None = None
 ) -> Any:
     """The performance-profile figure (index submission, columns tau); the legend lists
     submissions best first, with their score."""
@@ -73,9 +77,12 @@ def draw_performance_profiles(
         color, style = styles[sub]
         ax.step(taus, profiles.loc[sub].to_numpy(float), where="post", label=label, color=color, linestyle=style,
                 linewidth=2)
-    what = "steps" if clock == "steps" else "time"
+    what = CLOCK_UNITS.get(clock, "time")
     against = f"{reference}'s" if reference else "the best"
     ax.set_xlabel(f"τ: ratio of {what} to target to {against}")
+    if not np.isfinite(profiles.to_numpy(float)).any() or not profiles.to_numpy(float).any():
+        ax.text(0.5, 0.5, "no submission reached any target", transform=ax.transAxes, ha="center", va="center",
+                color="0.3", fontsize="large")
     ax.set_ylabel("ρ(τ): fraction of workloads")
     ax.set_xlim(taus[0], taus[-1])
     ax.set_ylim(-0.02, 1.02)
@@ -107,24 +114,48 @@ def _draw(ax: Any, curves: list[Curve], styles: dict[str, tuple[str, str]]) -> N
             ax.fill_between(c.x, c.low, c.high, step="post", color=color, alpha=0.18, linewidth=0)
 
 
-def _log_scale(info: WorkloadInfo) -> bool:
-    """Log y for a minimised metric spanning more than two decades (losses, suboptimality)."""
-    import numpy as np
+def _curve_values(info: WorkloadInfo) -> Any:
+    values = np.concatenate([c.median for c in info.by_time + info.by_step] or [np.array([])])
+    return values[np.isfinite(values)]
 
+
+def log_scale(info: WorkloadInfo) -> bool:
+    """Log y for a minimised, positive metric (a loss, a suboptimality) that spans more than two
+    decades, or whose target lies below every curve: on a linear axis a target of 1e-5 sits on 0
+    and one cannot see how far a run is from it."""
     if info.mode != "min":
         return False
-    values = np.concatenate([c.median for c in info.by_time + info.by_step] or [np.array([])])
-    values = values[np.isfinite(values)]
-    return bool(values.size) and bool((values > 0).all()) and values.max() / values.min() > 100
+    values = _curve_values(info)
+    if not values.size or not (values > 0).all():
+        return False
+    below = info.target is not None and 0 < info.target < values.min()
+    return bool(values.max() / values.min() > 100 or below)
 
 
-def workload_figure(info: WorkloadInfo, styles: dict[str, tuple[str, str]]) -> Any:
-    """Two panels: the target metric vs submission time, and vs steps."""
+def _show_target(ax: Any, info: WorkloadInfo, log: bool) -> None:
+    """Widen the y range so that the target line is always in view."""
+    if info.target is None or not _curve_values(info).size:
+        return
+    low, high = ax.get_ylim()
+    if info.target < low:
+        low = info.target / 2 if log else info.target - 0.05 * (high - info.target)
+    elif info.target > high:
+        high = info.target * 2 if log else info.target + 0.05 * (info.target - low)
+    ax.set_ylim(low, high)
+
+
+def workload_figure(info: WorkloadInfo, styles: dict[str, tuple[str, str]], clock: str = "wall") -> Any:
+    """Two panels: the target metric vs submission time (on ``clock``'s seconds), and vs steps.
+    Each study is drawn by its chosen trial: the fastest to the target, or the closest to it."""
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained", sharey=True)
     op = "≤" if info.mode == "min" else "≥"
-    panels = ((axes[0], info.by_time, "submission time (s)", info.budget_seconds, "budget {:g} s"),
-              (axes[1], info.by_step, "steps", info.step_hint, "step hint {:g}"))
+    seconds = CLOCK_UNITS.get(clock, "seconds") if clock != "steps" else "seconds"
+    step_limit = (info.budget_steps, "budget {:g} steps") if clock == "steps" and info.budget_steps else \
+        (info.step_hint, "step hint {:g}")
+    time_limit = (None, "") if clock == "steps" else (info.budget_seconds, "budget {:g} s")
+    panels = ((axes[0], info.by_time, f"submission time ({seconds})", *time_limit),
+              (axes[1], info.by_step, "steps", *step_limit))
     for ax, curves, xlabel, limit, limit_label in panels:
         _draw(ax, curves, styles)
         if info.target is not None:
@@ -136,9 +167,12 @@ def workload_figure(info: WorkloadInfo, styles: dict[str, tuple[str, str]]) -> A
         if not curves:
             ax.text(0.5, 0.5, "no evals to draw", transform=ax.transAxes, ha="center", va="center", color="0.4")
     axes[0].set_ylabel(text(info.metric))
-    if _log_scale(info):
+    log = log_scale(info)
+    if log:
         axes[0].set_yscale("log")
-    fig.suptitle(f"{text(info.name)}: {text(info.metric)} — median over studies, band min–max")
+    _show_target(axes[0], info, log)
+    fig.suptitle(f"{text(info.name)}: {text(info.metric)} — median over studies (each its best trial), "
+                 f"band min–max; clock: {clock}")
     legend: dict[str, Any] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
@@ -161,7 +195,7 @@ def figures(data: ReportData) -> dict[str, Any]:
     if profile is not None:
         out["performance_profile"] = profile
     for info in data.workloads:
-        out[f"curves_{file_stem(info.name)}"] = workload_figure(info, styles)
+        out[f"curves_{file_stem(info.name)}"] = workload_figure(info, styles, data.clock)
     return out
 
 

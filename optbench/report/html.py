@@ -21,6 +21,7 @@ from typing import Any
 from optbench import __version__
 from optbench.report.collect import ReportData, collect
 from optbench.report.format import EM_DASH, duration, finite, number
+from optbench.scoring.rules import CLOCK_UNITS
 
 #: The page's Jinja2 template, a file of the package (see pyproject.toml's package-data).
 TEMPLATE = "report.html.j2"
@@ -50,7 +51,8 @@ def _board(data: ReportData) -> dict[str, Any] | None:
         rows.append({"rank": int(row["rank"]), "submission": str(sub), "score": f"{row['score']:.4f}",
                      "reached": f"{int(row['workloads_reached'])}/{int(row['workloads'])}", "cells": cells})
     return {"ruleset": board.ruleset, "tau_max": f"{board.tau_max:g}", "workloads": board.workloads, "rows": rows,
-            "clock_text": "steps" if board.clock == "steps" else "submission time"}
+            "clock_text": CLOCK_UNITS.get(board.clock, str(board.clock)),
+            "none_reached": not int(lb["workloads_reached"].sum())}
 
 
 def _trial_rows(data: ReportData) -> list[dict[str, Any]]:
@@ -175,13 +177,11 @@ def render(data: ReportData) -> str:
     )
 
 
-def write_report(results: Path, out: Path | None = None, clock: str = "seconds") -> tuple[Path, ReportData]:
-    """Read ``results`` and write the page to ``out`` (default ``<results>/report.html``)."""
-    from optbench.errors import OptbenchError
+def write_report(results: Path, out: Path | None = None, clock: str | None = None) -> tuple[Path, ReportData]:
+    """Read ``results`` and write the page to ``out`` (default ``<results>/report.html``); ``clock``:
+    wall, cpu or steps (None: the clock the run counted)."""
     from optbench.store import atomic_write_text
 
-    if clock not in ("seconds", "steps"):
-        raise OptbenchError(f"--clock {clock}: expected seconds or steps")
     data = collect(Path(results), clock)
     out = Path(out) if out is not None else Path(results) / "report.html"
     atomic_write_text(out, render(data))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optbench.report.format import number, short_duration
+from optbench.scoring.rules import CLOCK_UNITS
 from optbench.spec import TrialStatus
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def leaderboard_table(board: Scoreboard) -> Any:
     from rich.table import Table
 
     lb = board.leaderboard
-    clock = "steps" if board.clock == "steps" else "time"
+    clock = CLOCK_UNITS.get(board.clock, str(board.clock))
     title = (f"optbench score — {board.format} logs, {board.ruleset} tuning, {clock} to target, "
              f"τmax={board.tau_max:g}" + (f", ratios to {board.reference}" if board.reference else ""))
     table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1),
@@ -86,7 +87,12 @@ def leaderboard_table(board: Scoreboard) -> Any:
 
 
 def print_leaderboard(board: Scoreboard, console: Any) -> None:
-    """Print :func:`leaderboard_table` whole (see :func:`print_whole`)."""
+    """Print :func:`leaderboard_table` whole (see :func:`print_whole`); when no submission reached any
+    target there is nothing to rank, and that is what is said (with what each did reach)."""
+    if not int(board.leaderboard["workloads_reached"].sum()):
+        console.print(f"[bold]no submission reached any target[/] ({board.ruleset} tuning, clock {board.clock}): "
+                      "the scores below are all 0 and rank nothing; the run summary, `optbench report` and "
+                      "`optbench compare` show how close each came", highlight=False)
     print_whole(console, leaderboard_table(board))
 
 
@@ -112,6 +118,7 @@ def print_missing(lines: Sequence[str], console: Any) -> None:
 def print_run_summary(root: Path, console: Any) -> None:
     """One compact table per workload (its target in the title): readable in 80 columns."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     from optbench import store
@@ -120,26 +127,32 @@ def print_run_summary(root: Path, console: Any) -> None:
     if frame.empty:
         console.print("no finished trials")
         return
-    console.print(f"[bold]What each trial reached[/] — {root}", highlight=False)
+    console.print(f"[bold]What each trial reached[/] — {escape(str(root))}", highlight=False)
     frame = frame.sort_values(["workload", "submission", "study", "trial"])
+    clocks = set(frame["clock"].dropna()) if "clock" in frame else {"wall"}
     for workload, rows in frame.groupby("workload", sort=True):
         first = rows.iloc[0]
         op = "≤" if first.target_mode == "min" else "≥"
-        table = Table(title=f"{workload}: {first.target_metric} {op} {first.target_value:g} within "
-                      f"{first.budget_seconds:g} s", title_justify="left", box=box.SIMPLE_HEAD, padding=0,
-                      pad_edge=False, show_edge=False)
+        clock = str(first.get("clock") or "wall")
+        budget = (f"{int(first.budget_steps)} steps" if clock == "steps"
+                  else f"{first.budget_seconds:g} {CLOCK_UNITS.get(clock, 's')}")
+        table = Table(title=f"{escape(str(workload))}: {escape(str(first.target_metric))} {op} "
+                      f"{first.target_value:g} within {budget}", title_justify="left", box=box.SIMPLE_HEAD,
+                      padding=0, pad_edge=False, show_edge=False)
         for column, justify in (("submission", "left"), ("study", "right"), ("trial", "right"),
                                 ("status", "left"), ("steps→", "right"), ("s→", "right"), ("best", "right"),
                                 ("steps", "right"), ("time s", "right")):
             table.add_column(column, justify=justify, overflow="fold")
         for row in rows.itertuples():
             steps_to = row.steps_to_target if row.steps_to_target == row.steps_to_target else None
-            table.add_row(row.submission, str(row.study), str(row.trial),
+            table.add_row(escape(str(row.submission)), str(row.study), str(row.trial),
                           f"[{STATUS_STYLE.get(row.status, '')}]{STATUS_SHORT.get(row.status, row.status)}[/]",
                           number(None if steps_to is None else int(steps_to)), number(row.time_to_target),
                           number(row.best_metric, 4), str(row.steps), number(row.submission_time))
         console.print(table)
-    console.print("steps→, s→: steps and submission seconds to the target; time s: in all", highlight=False)
+    seconds = " / ".join(CLOCK_UNITS[c] for c in sorted(clocks - {"steps"})) or CLOCK_UNITS["wall"]
+    console.print(f"steps→, s→: steps and submission seconds ({seconds}) to the target; time s: in all",
+                  highlight=False)
 
 
 # ============================================================================ optbench compare
@@ -154,7 +167,7 @@ def comparison_table(result: Comparison) -> Any:
     from optbench.report import compare
 
     verdict_style = {compare.BETTER: "green", compare.SAME: "", compare.WORSE: "bold red",
-                     compare.NEWLY_FAILING: "bold red", compare.NEWLY_PASSING: "green", compare.NOT_REACHED: "dim",
+                     compare.NEWLY_FAILING: "bold red", compare.NEWLY_PASSING: "green", compare.NOT_COMPARED: "dim",
                      compare.MISSING: "yellow"}
     table = Table(title=f"optbench compare — {escape(result.baseline.path)} → {escape(result.candidate.path)}",
                   caption=result.settings_text(), box=box.SIMPLE_HEAD)
@@ -167,8 +180,8 @@ def comparison_table(result: Comparison) -> Any:
         style = verdict_style.get(r.verdict, "")
         verdict = f"[{style}]{r.verdict}[/]" if style else r.verdict
         table.add_row(escape(r.workload), escape(r.submission),
-                      compare.side_text(r.baseline, r.baseline_reached, result.clock),
-                      compare.side_text(r.candidate, r.candidate_reached, result.clock),
+                      compare.side_text(r.baseline, r.baseline_reached, result.clock, r.basis),
+                      compare.side_text(r.candidate, r.candidate_reached, result.clock, r.basis),
                       compare.ratio_text(r), compare.interval_text(r), verdict, escape(r.note))
     return table
 

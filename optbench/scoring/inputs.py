@@ -27,6 +27,10 @@ TRIAL_COLUMNS = [
     "submission", "study", "workload", "trial", "status", "time_to_target", "steps_to_target",
     "best_metric", "path",
 ]
+#: Our results' columns beyond those: the clock the budget counted and the time to target on each
+#: clock (absent from results older than the clocks, and from AlgoPerf's logs: wall seconds), and
+#: the target's direction (a study that missed it is represented by the trial that came closest).
+EXTRA_COLUMNS = ["clock", "wall_time_to_target", "cpu_time_to_target", "target_mode"]
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,12 @@ def load_optbench_trials(root: Path, ruleset: Ruleset | None = None) -> ScoringI
     for column in required:
         if column not in frame:
             frame[column] = None
-    for column in ("time_to_target", "steps_to_target", "best_metric"):
+    for column in ("time_to_target", "steps_to_target", "best_metric", "wall_time_to_target", "cpu_time_to_target"):
         if column not in frame:
             frame[column] = np.nan
+    frame["clock"] = frame["clock"].fillna("wall") if "clock" in frame else "wall"
+    if "target_mode" not in frame:
+        frame["target_mode"] = None
     incomplete = frame[required].isna().any(axis=1)
     for path in frame.loc[incomplete, "path"]:
         problems.append(Problem(path, f"trial.json lacks one of {', '.join(required)}: ignored"))
@@ -131,7 +138,7 @@ def load_optbench_trials(root: Path, ruleset: Ruleset | None = None) -> ScoringI
     frame["study"] = frame["study"].astype(int)
     frame["trial"] = frame["trial"].astype(int)
     frame = frame.sort_values(["submission", "study", "workload", "trial"], kind="stable").reset_index(drop=True)
-    trials = frame[TRIAL_COLUMNS].copy()
+    trials = frame[TRIAL_COLUMNS + EXTRA_COLUMNS].copy()
     paths = {s: str(root / s) for s in sorted(trials["submission"].unique())}
     return ScoringInput(trials, sorted(trials["workload"].unique()), ruleset, paths, problems)
 

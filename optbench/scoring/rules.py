@@ -36,7 +36,13 @@ import pandas as pd
 from optbench.errors import OptbenchError
 from optbench.spec import TrialStatus
 
-Clock = Literal["seconds", "steps"]
+#: What a score compares: ``wall`` or ``cpu`` seconds of submission time to target, or steps to
+#: target (see :class:`optbench.spec.Clock`). Scores use the clock the run counted unless told
+#: otherwise; ``seconds`` (from the command line) means the run's own seconds, wall or cpu.
+ScoreClock = Literal["wall", "cpu", "steps"]
+SCORE_CLOCKS: tuple[str, ...] = ("wall", "cpu", "steps")
+#: How each clock's quantity reads in tables and on axes.
+CLOCK_UNITS = {"wall": "wall seconds", "cpu": "CPU seconds", "steps": "steps"}
 Ruleset = Literal["external", "self"]
 Choose = Literal["time", "first_hit"]
 
@@ -50,14 +56,49 @@ STUDY_KEY = ["submission", "workload", "study"]
 # ============================================================================ steps 1-3: grouping trials
 
 
-def trial_time_to_target(trials: pd.DataFrame, clock: Clock = "seconds") -> pd.Series:
+def recorded_clocks(trials: pd.DataFrame) -> set[str]:
+    """The clocks the trials' budgets counted (results older than the clocks, and AlgoPerf's
+    logs, counted wall seconds)."""
+    if "clock" not in trials or trials.empty:
+        return {"wall"}
+    return {str(c) for c in trials["clock"].fillna("wall")}
+
+
+def resolve_clock(requested: str | None, trials: pd.DataFrame) -> ScoreClock:
+    """The clock to score on: ``requested``, or the one the run counted (``None``); ``seconds``
+    is the run's own seconds, wall or cpu. Trials that counted different time clocks cannot be
+    put on one seconds axis without saying which."""
+    recorded = recorded_clocks(trials)
+    if requested in SCORE_CLOCKS:
+        return requested  # type: ignore[return-value]
+    if requested not in (None, "seconds"):
+        raise OptbenchError(f"--clock {requested}: expected wall, cpu or steps")
+    if requested is None and recorded == {"steps"}:
+        return "steps"
+    seconds = recorded - {"steps"}
+    if len(seconds) > 1:
+        raise OptbenchError(f"these trials counted different clocks ({', '.join(sorted(recorded))}): pass "
+                            "--clock wall, cpu or steps to say which to score")
+    return seconds.pop() if seconds else "wall"  # type: ignore[return-value]
+
+
+def trial_time_to_target(trials: pd.DataFrame, clock: ScoreClock = "wall") -> pd.Series:
     """Step 1: one number per trial, its time (``clock="steps"``: steps) to target, else ``inf``.
 
     Only ``status == "reached"`` counts: a diverged or failed trial that logged a time
-    anyway did not reach the target.
+    anyway did not reach the target. ``wall``/``cpu`` read that clock's seconds at the eval
+    that hit the target, whichever clock the run's budget counted (results older than the
+    clocks have only ``time_to_target``, which is the seconds of the clock they counted).
     """
-    column = "steps_to_target" if clock == "steps" else "time_to_target"
-    values = pd.to_numeric(trials[column], errors="coerce").astype(float)
+    if clock == "steps":
+        values = pd.to_numeric(trials["steps_to_target"], errors="coerce").astype(float)
+    else:
+        column = f"{clock}_time_to_target"
+        values = pd.to_numeric(trials[column], errors="coerce").astype(float) if column in trials \
+            else pd.Series(np.nan, index=trials.index)
+        own = trials["clock"].fillna("wall") if "clock" in trials else pd.Series("wall", index=trials.index)
+        counted = pd.to_numeric(trials["time_to_target"], errors="coerce").astype(float)
+        values = values.fillna(counted.where(own.eq(clock)))
     reached = trials["status"].eq(TrialStatus.REACHED.value) & np.isfinite(values)
     return values.where(reached, np.inf).rename("time")
 
@@ -70,7 +111,10 @@ def study_times(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
     the best of the study's trials; self-tuning: its one trial). ``"first_hit"``:
     AlgoPerf's rule, the trial whose *first eval reaching the target* has the smallest
     index; its time is taken even when another trial reached it sooner in seconds.
-    Ties go to the earlier row (rows come sorted by folder, then trial number).
+    A study none of whose trials reached the target chooses the trial that came closest
+    (the best ``best_metric`` in the direction of ``target_mode``, when the trials carry
+    them): it is the one whose curve the report draws. Other ties go to the earlier row
+    (rows come sorted by folder, then trial number).
 
     Returns columns ``submission, workload, study, time, row`` (``row``: the index label
     of the chosen trial in ``trials``).
@@ -80,8 +124,13 @@ def study_times(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
         order = hit.where(hit >= 0, np.inf).to_numpy()
     else:
         order = trials["time"].to_numpy(dtype=float)
-    ranked = trials.assign(_order=order, _pos=np.arange(len(trials)), row=trials.index)
-    ranked = ranked.sort_values([*STUDY_KEY, "_order", "_pos"], kind="stable")
+    closeness = np.zeros(len(trials))
+    if "best_metric" in trials and "target_mode" in trials:
+        best = pd.to_numeric(trials["best_metric"], errors="coerce").to_numpy(float)
+        sign = np.where(trials["target_mode"].to_numpy() == "max", -1.0, 1.0)
+        closeness = np.where(np.isfinite(best), sign * best, np.inf)
+    ranked = trials.assign(_order=order, _close=closeness, _pos=np.arange(len(trials)), row=trials.index)
+    ranked = ranked.sort_values([*STUDY_KEY, "_order", "_close", "_pos"], kind="stable")
     chosen = ranked.groupby(STUDY_KEY, sort=False).head(1)
     return chosen[[*STUDY_KEY, "time", "row"]].reset_index(drop=True)
 

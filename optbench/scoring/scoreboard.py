@@ -25,18 +25,19 @@ from optbench.scoring.bootstrap import bootstrap_scores
 from optbench.scoring.inputs import Problem, ScoringInput, check_counts, load_optbench_trials
 from optbench.scoring.rules import (
     DEFAULT_TAU_MAX,
-    Clock,
+    SCORE_CLOCKS,
     ProfileResult,
     Rules,
     Ruleset,
+    ScoreClock,
+    resolve_clock,
     score_times,
     study_times,
     tau_grid,
     trial_time_to_target,
     workload_times,
 )
-from optbench.store import _finite_or_none as finite_or_none
-from optbench.store import atomic_write_text, check_writable
+from optbench.store import atomic_write_text, check_writable, finite_or_none
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Scoreboard:
 
     format: str
     ruleset: Ruleset
-    clock: Clock
+    clock: ScoreClock  #: what the times are: wall or CPU seconds, or steps, to target
     tau_max: float
     reference: str | None
     trials: pd.DataFrame  #: one row per trial, with ``chosen`` (the trial its study used)
@@ -86,7 +87,7 @@ class ScoreSettings:
     """How ``optbench score`` scores (its options); a bad value is refused on creation,
     before anything is read."""
 
-    clock: Clock = "seconds"
+    clock: str | None = None  #: wall, cpu or steps; None: the clock the run counted; seconds: the run's seconds
     tau_max: float = DEFAULT_TAU_MAX
     reference: str | None = None  #: take ratios to this submission instead of the best
     bootstrap: int = 0  #: resamples of studies for intervals (0: none)
@@ -96,8 +97,8 @@ class ScoreSettings:
 
     def __post_init__(self) -> None:
         tau_grid(self.tau_max)
-        if self.clock not in ("seconds", "steps"):
-            raise OptbenchError(f"--clock {self.clock}: expected seconds or steps")
+        if self.clock not in (None, "seconds", *SCORE_CLOCKS):
+            raise OptbenchError(f"--clock {self.clock}: expected wall, cpu or steps")
         if self.bootstrap < 0:
             raise OptbenchError(f"--bootstrap must be 0 or more (got {self.bootstrap})")
 
@@ -110,7 +111,8 @@ def build_scoreboard(data: ScoringInput, fmt: str, settings: ScoreSettings = Sco
     problems += check_counts(trials, data.workloads, data.ruleset, data.submission_paths,
                              s.expect_studies, s.expect_trials)
     submissions = sorted(data.submission_paths)
-    trials = trials.assign(time=trial_time_to_target(trials, s.clock))
+    clock = resolve_clock(s.clock, trials)
+    trials = trials.assign(time=trial_time_to_target(trials, clock))
     studies = study_times(trials, data.choose)
     trials["chosen"] = False
     trials.loc[studies["row"], "chosen"] = True
@@ -121,7 +123,7 @@ def build_scoreboard(data: ScoringInput, fmt: str, settings: ScoreSettings = Sco
     if s.bootstrap > 0:
         score_ci, median_ci = bootstrap_scores(studies, medians, s.bootstrap, s.seed, rules)
     summary = _workload_summary(studies, medians, result, median_ci)
-    return Scoreboard(fmt, data.ruleset, s.clock, s.tau_max, s.reference, trials.drop(columns="time"), medians,
+    return Scoreboard(fmt, data.ruleset, clock, s.tau_max, s.reference, trials.drop(columns="time"), medians,
                       result, summary, problems, score_ci, s.bootstrap, s.seed, data.targets)
 
 

@@ -108,6 +108,7 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
         hit = counts and wl.target.is_hit(value)
         if hit and result.steps_to_target is None:
             result.status, result.steps_to_target, result.time_to_target = TrialStatus.REACHED, ctx.step, clock.elapsed
+            result.wall_time_to_target, result.cpu_time_to_target = clock.wall, clock.cpu
         return hit
 
     # -- the loop: only what is inside `with clock` is submission time --------------------------
