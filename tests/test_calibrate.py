@@ -132,3 +132,21 @@ def test_calibrate_bad_input_is_one_line(tmp_path):
     assert proc.returncode == 2 and "takes a WORKLOAD" in proc.stderr
     proc = run_cli("calibrate", "digits_mlp", "--defaults", "adamw")
     assert proc.returncode == 2 and "--defaults SUBMISSION takes --suite" in proc.stderr
+
+
+@pytest.mark.slow
+def test_seconds_only_re_measures_the_seconds_budget_and_keeps_the_rest(tmp_path):
+    path = tmp_path / "digits_mlp.yaml"
+    shutil.copy(REPO / "workloads" / "mini" / "digits_mlp.yaml", path)
+    before = load_workload_file(path)
+    proc = run_cli("calibrate", str(path), "--seconds-only", "--steps", "30", "--rounds", "2", "--write",
+                   timeout=240)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    after = load_workload_file(path)
+    assert (after.target, after.budget.steps, after.budget.step_hint) == \
+        (before.target, before.budget.steps, before.budget.step_hint)
+    measured = after.notes["calibration"]["seconds_budget"]
+    assert after.budget.seconds == measured["budget_seconds"] == after.notes["calibration"]["budget_seconds"]
+    assert len(measured["samples"]["nadamw"]) == 2 and set(measured["samples"]) == {"nadamw", "adamw"}
+    slower = max(measured["cpu_seconds_per_step"].values())
+    assert after.budget.seconds >= 1.5 * before.budget.step_budget * slower * 0.99

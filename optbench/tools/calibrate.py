@@ -23,6 +23,13 @@ under external tuning with 5 trials. Here, in four steps:
 4. **evidence** — the best configuration re-runs on ``seeds`` new seeds; their steps to the
    target go into the notes, with the fraction of search trials that reach it.
 
+**The seconds budget again** (``optbench calibrate WORKLOAD --seconds-only``). CPU seconds per
+step depend on the machine and on what else it runs (on a shared 2-core machine we saw the
+same step cost 1.7 ms and 16 ms of CPU time), while the target and the step budget do not.
+This re-measures only the seconds budget, in a quiet moment: each reference submission runs
+its own defaults for ``steps`` steps, ``rounds`` times, one trial at a time; the budget is
+``headroom`` × the step budget × the slower submission's median CPU seconds per step.
+
 **Self-tuning defaults** (``optbench calibrate --defaults SUBMISSION --suite mini``).
 AlgoPerf's self-tuning baseline is one hyperparameter point chosen to work on every
 workload. Here: the submission's current defaults plus ``points`` quasi-random points of its
@@ -320,6 +327,64 @@ def calibrate_target(
         fixed_target=target is not None, machine=machine)
 
 
+@dataclass
+class SecondsProposal:
+    workload: str
+    budget_steps: int
+    budget_seconds: float
+    headroom: float
+    cpu_per_step: dict[str, float]  #: median over rounds, per reference submission
+    samples: dict[str, list[float]]
+    machine: dict[str, Any] = field(default_factory=dict)
+
+    def notes(self, command: str, when: str) -> dict[str, Any]:
+        return {"date": when, "command": command, "budget_seconds": self.budget_seconds,
+                "rule": f"{self.headroom:g} x {self.budget_steps} steps x the slower reference submission's median "
+                        "CPU seconds per step",
+                "cpu_seconds_per_step": {k: sig(v, 3) for k, v in self.cpu_per_step.items()},
+                "samples": {k: [sig(x, 3) for x in v] for k, v in self.samples.items()},
+                "machine": self.machine}
+
+
+def calibrate_seconds(spec: WorkloadSpec, submissions: list[Any], executor: Executor, steps: int = 300,
+                      rounds: int = 3, headroom: float = DEFAULT_HEADROOM,
+                      on_run: Callable[[str, Run], None] | None = None) -> SecondsProposal:
+    """Re-measure the seconds budget only (see the module docstring); run it with one worker."""
+    machine = machine_info(getattr(executor, "threads", None))
+    work = dataclasses.replace(spec, budget=Budget(spec.budget.seconds * 5, spec.budget.step_hint, max_steps=steps,
+                                                   steps=steps))
+    samples: dict[str, list[float]] = {s.name: [] for s in submissions}
+    for r in range(rounds):
+        specs = [TrialSpec(work, s.name, str(s.path), {}, seed=r, trial=r, ruleset="self", stop_at_target=False,
+                           submission_hash=s.code_hash, clock=Clock.STEPS) for s in submissions]
+        for run in run_all(specs, executor, f"round {r + 1}", on_run):
+            if run.cpu_per_step:
+                samples[run.submission].append(run.cpu_per_step)
+    per_step = {k: statistics.median(v) for k, v in samples.items() if v}
+    if not per_step:
+        raise OptbenchError(f"calibrate {spec.name}: no reference submission completed a timed run")
+    return SecondsProposal(spec.name, spec.budget.step_budget, round_up(headroom * spec.budget.step_budget *
+                                                                           max(per_step.values())),
+                           headroom, per_step, samples, machine)
+
+
+def write_seconds(path: Path, proposal: SecondsProposal, command: str, when: str) -> bool:
+    """Write a re-measured seconds budget into the workload YAML (notes.calibration.seconds_budget);
+    bump ``version`` when it changed. Returns whether it did."""
+    def change(data: Any) -> bool:
+        changed = data["budget"].get("seconds") != proposal.budget_seconds
+        data["budget"]["seconds"] = proposal.budget_seconds
+        notes = data.get("notes") or {}
+        calibration = notes.get("calibration") or {}
+        calibration["budget_seconds"] = proposal.budget_seconds
+        calibration["seconds_budget"] = proposal.notes(command, when)
+        notes["calibration"] = calibration
+        data["notes"] = notes
+        return changed
+
+    return _rewrite(path, change)
+
+
 # ------------------------------------------------------------------------------ self-tuning defaults
 
 
@@ -408,11 +473,9 @@ def calibrate_defaults(
 # ------------------------------------------------------------------------------------- writing
 
 
-def write_calibration(path: Path, proposal: TargetProposal, command: str, when: str) -> bool:
-    """Write ``proposal`` into the workload YAML: ``target.value``, ``budget.seconds``,
-    ``budget.steps``, ``budget.step_hint`` and ``notes.calibration``; bump ``version`` when the
-    target or a budget changed. A round-trip YAML writer keeps comments and layout, and the file
-    is replaced atomically. Returns whether the version changed."""
+def _rewrite(path: Path, change: Callable[[Any], bool]) -> bool:
+    """Load ``path`` with a round-trip YAML reader (comments and layout kept), let ``change`` edit it
+    (returning whether target or budgets changed: then ``version`` is bumped), write it back atomically."""
     from ruamel.yaml import YAML
 
     from optbench.store import atomic_write_text
@@ -421,19 +484,30 @@ def write_calibration(path: Path, proposal: TargetProposal, command: str, when: 
     yaml.width = 110
     path = Path(path)
     data = yaml.load(path.read_text(encoding="utf-8"))
-    old = (data["target"]["value"], data["budget"].get("seconds"), data["budget"].get("steps"),
-           data["budget"].get("step_hint"))
-    data["target"]["value"] = proposal.target.value
-    data["budget"]["seconds"] = proposal.budget_seconds
-    data["budget"]["steps"] = proposal.horizon
-    data["budget"]["step_hint"] = proposal.horizon
-    changed = old != (proposal.target.value, proposal.budget_seconds, proposal.horizon, proposal.horizon)
+    changed = change(data)
     if changed:
         data["version"] = int(data["version"]) + 1
-    notes = data.get("notes") or {}
-    notes["calibration"] = proposal.notes(command, when)
-    data["notes"] = notes
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     atomic_write_text(path, buffer.getvalue())
     return changed
+
+
+def write_calibration(path: Path, proposal: TargetProposal, command: str, when: str) -> bool:
+    """Write ``proposal`` into the workload YAML: ``target.value``, ``budget.seconds``,
+    ``budget.steps``, ``budget.step_hint`` and ``notes.calibration``; bump ``version`` when the
+    target or a budget changed. A round-trip YAML writer keeps comments and layout, and the file
+    is replaced atomically. Returns whether the version changed."""
+    def change(data: Any) -> bool:
+        old = (data["target"]["value"], data["budget"].get("seconds"), data["budget"].get("steps"),
+               data["budget"].get("step_hint"))
+        data["target"]["value"] = proposal.target.value
+        data["budget"]["seconds"] = proposal.budget_seconds
+        data["budget"]["steps"] = proposal.horizon
+        data["budget"]["step_hint"] = proposal.horizon
+        notes = data.get("notes") or {}
+        notes["calibration"] = proposal.notes(command, when)
+        data["notes"] = notes
+        return old != (proposal.target.value, proposal.budget_seconds, proposal.horizon, proposal.horizon)
+
+    return _rewrite(path, change)
