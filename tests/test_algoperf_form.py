@@ -378,7 +378,7 @@ def test_jax_submissions_and_bad_companions_are_refused_with_one_line(tmp_path):
     jax = submission(tmp_path, "import jax\nfrom algoperf import spec\n\n"
                      "def init_optimizer_state(workload, model_params, model_state, hyperparameters, rng):\n"
                      "    pass\n", "jaxy")
-    with pytest.raises(OptbenchError, match="imports jax: a JAX/TensorFlow submission"):
+    with pytest.raises(OptbenchError, match=r"imports jax \(JAX/TensorFlow\); optbench runs AlgoPerf's PyTorch"):
         read_submission(jax)
     bad = submission(tmp_path, SGD, "bad", files={"submission.yaml": "form: algoperf\naliases: {'1bad': helpers}\n"})
     with pytest.raises(OptbenchError, match="not a dotted module name"):

@@ -96,6 +96,6 @@ def detect(folder: Path) -> dict[str, Any] | None:
     companion = read_companion(folder)
     jax = sorted({root for root in _imported_roots(tree) if root in JAX_PACKAGES}) if tree is not None else []
     if jax:
-        raise OptbenchError(f"{source}: imports {', '.join(jax)}: a JAX/TensorFlow submission; optbench runs "
-                            "AlgoPerf's PyTorch submissions only (use the submission's PyTorch version)")
+        raise OptbenchError(f"{source}: imports {', '.join(jax)} (JAX/TensorFlow); optbench runs AlgoPerf's PyTorch "
+                            "submissions, without JAX or TensorFlow: use a PyTorch version that does not import them")
     return companion
