@@ -100,6 +100,7 @@ class WorkloadAdapter(spec.Workload):
         self._dropouts = [m for m in model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
         self._bn_frozen, self._dropout_rate = False, None
         self._losses: dict[float, Callable] = {}
+        self._loss_type = _loss_type(runtime.spec.loss.name)  # read every step: worked out once
         self._ones: torch.Tensor | None = None
 
     # -- batches ---------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ class WorkloadAdapter(spec.Workload):
 
     @property
     def loss_type(self) -> spec.LossType:
-        return _loss_type(self.runtime.spec.loss.name)
+        return self._loss_type
 
     @property
     def num_train_examples(self) -> int:
