@@ -238,7 +238,7 @@ def list_submissions(submissions_dir: List[Path] = typer.Option([], help="More f
     for name, folder in sorted(subs.discover(submissions_dir).items()):
         sub = subs.read_submission(folder)
         space = sub.search_space_path.name if sub.search_space_path else "–"
-        form = "yaml" if sub.form == "yaml" else "python"
+        form = sub.form if sub.form in ("yaml", "algoperf") else "python"
         table.add_row(name, form, space, sub.code_hash, str(folder))
     console.print(table)
 
@@ -260,11 +260,16 @@ def validate(
     from optbench.workloads import find_workload, load_workload_file
     from optbench.workloads.loader import check_names_registered
 
+    hparams, ruleset = {}, "external"
     if path.is_dir():
         sub = subs.load_folder(subs.read_submission(path))
         if sub.search_space_path:
             space = tuning.load_search_space(sub.search_space_path)
-            tuning.sample_points(space, 1, 0, source=str(sub.search_space_path))
+            first = tuning.sample_points(space, 1, 0, source=str(sub.search_space_path))[0]
+            if sub.form_name == "algoperf":  # AlgoPerf's files have no defaults: train on the first point
+                hparams = first
+        elif sub.form_name == "algoperf":
+            ruleset = "self"  # a self-tuning AlgoPerf file: hyperparameters=None
         wl, sub_name, sub_path = find_workload(workload), sub.name, str(sub.path)
         console.print(f"submission {sub.name}: {sub.form_name} form, code hash {sub.code_hash}")
     else:
@@ -274,7 +279,7 @@ def validate(
         sub_name, sub_path = found.name, str(found.path)
         console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}")
     wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=steps))
-    outcome = run_trial(TrialSpec(wl, sub_name, sub_path, {}, seed=0, stop_at_target=False))
+    outcome = run_trial(TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False))
     result = outcome.result
     if result.status == "failed":
         raise OptbenchError(f"{path}: failed while training: {result.error}")

@@ -363,6 +363,18 @@ class Context:
     step: int = 0  #: steps completed so far
     submission_time: float = 0.0  #: submission seconds used so far
     metadata: dict[str, Any] = field(default_factory=dict)  #: what the dataset declares (num_classes, ...)
+    ruleset: Ruleset = "external"  #: "self": the trial has no tuned hyperparameters (AlgoPerf passes None)
+    #: eval rows so far, oldest first (the trial appends to this list; read it, never change it)
+    evals: list[dict[str, Any]] = field(default_factory=list)
+    #: the runnable workload (optbench.workloads.runtime.Workload) and the trial's training batch
+    #: iterator: forms that present the workload another way (AlgoPerf's) build on them
+    runtime: Any = None
+    train_batches: Any = None
+
+
+class TrainingComplete(Exception):
+    """A form's ``update`` may raise this to end training now (AlgoPerf's ``TrainingCompleteError``
+    derives from it): the step counts, the trial gets its final eval and stops."""
 
 
 # ------------------------------------------------------------------------------ a run's configuration
@@ -433,14 +445,16 @@ class RunConfig:
 
 class SubmissionForm(Protocol):
     """The one calling convention the trial loop uses, whatever form a submission is written in
-    (simple ``make_optimizer``, full ``init_optimizer_state``/``update_params``, or YAML)."""
+    (simple ``make_optimizer``, full ``init_optimizer_state``/``update_params``, YAML, or an
+    AlgoPerf ``submission.py`` unchanged)."""
 
     def init(self, model: Any, hparams: dict[str, Any], ctx: Context) -> Any:
         """Build the optimizer state (untimed, like AlgoPerf's init)."""
 
     def update(self, model: Any, batch: Any, loss_fn: Callable[[Any, Any], Any], state: Any,
                hparams: dict[str, Any], ctx: Context) -> Any:
-        """One training step on ``batch`` (timed); returns the new state."""
+        """One training step on ``batch`` (timed); returns the new state, or raises
+        :class:`TrainingComplete` to end training after this step."""
 
     def prepare_for_eval(self, model: Any, state: Any, hparams: dict[str, Any], ctx: Context) -> Any:
         """Get the model ready to be evaluated (timed); returns the new state."""

@@ -9,7 +9,9 @@ A submission folder holds ``submission.py`` or ``submission.yaml`` plus a search
 - one module per form, each implementing :class:`optbench.spec.SubmissionForm`, the one
   calling convention of the trial loop: :mod:`.simple` (``make_optimizer``), :mod:`.full`
   (optbench's ``init_optimizer_state``/``update_params``), :mod:`.yaml_form` (an optimizer
-  class named by dotted path);
+  class named by dotted path), :mod:`.algoperf` (an AlgoPerf PyTorch ``submission.py``,
+  unchanged: :mod:`.algoperf_files` tells it from the code, :mod:`.algoperf_workload` shows it
+  the workload as AlgoPerf's ``Workload``, :mod:`.import_aliases` makes ``algoperf`` importable);
 - :mod:`.schedules`: the warm-up + cosine schedule the baselines (and users) build on.
 """
 

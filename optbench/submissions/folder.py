@@ -56,10 +56,11 @@ class SubmissionFolder:
 
     name: str
     path: Path
-    form: Literal["python", "yaml"]  #: which file defines it (the Python form is known once loaded)
+    form: Literal["python", "yaml", "algoperf"]  #: "python": simple or full, known once loaded; "algoperf":
+    #: AlgoPerf's own API, told from the code (optbench.submissions.algoperf_files)
     code_hash: str
     search_space_path: Path | None
-    config: dict[str, Any] = field(default_factory=dict)  #: submission.yaml's content (yaml form)
+    config: dict[str, Any] = field(default_factory=dict)  #: submission.yaml's content (yaml and algoperf forms)
 
     @property
     def source(self) -> Path:
@@ -71,6 +72,11 @@ def read_submission(folder: Path) -> SubmissionFolder:
     folder = Path(folder)
     search_space = next((folder / f for f in SEARCH_SPACE_FILES if (folder / f).is_file()), None)
     if (folder / "submission.py").is_file():
+        from optbench.submissions.algoperf_files import detect
+
+        algoperf = detect(folder)  # AlgoPerf's own API, told from the code without running it
+        if algoperf is not None:
+            return SubmissionFolder(folder.name, folder, "algoperf", code_hash(folder), search_space, config=algoperf)
         return SubmissionFolder(folder.name, folder, "python", code_hash(folder), search_space)
     if (folder / "submission.yaml").is_file():
         source = folder / "submission.yaml"

@@ -3,7 +3,9 @@
 Each form is a class implementing :class:`optbench.spec.SubmissionForm` (on the base
 :class:`~optbench.submissions.base.LoadedSubmission`); :data:`PYTHON_FORMS` lists the forms of
 ``submission.py`` in the order they are tried (the first whose ``matches`` accepts the module
-wins). ``submission.yaml`` is always :class:`~optbench.submissions.yaml_form.YamlForm`.
+wins). ``submission.yaml`` is always :class:`~optbench.submissions.yaml_form.YamlForm`; a file
+written against AlgoPerf's own API (told before import, because importing it needs AlgoPerf's
+names in place) is :class:`~optbench.submissions.algoperf.AlgoPerfForm`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 from optbench.errors import OptbenchError
+from optbench.submissions.algoperf import AlgoPerfForm
 from optbench.submissions.base import LoadedSubmission
 from optbench.submissions.folder import SubmissionFolder, read_submission
 from optbench.submissions.full import FullForm
@@ -48,6 +51,8 @@ def load_folder(folder: SubmissionFolder) -> LoadedSubmission:
     """Import ``folder``'s code and return it as the form it is written in."""
     if folder.form == "yaml":
         return YamlForm.load(folder)
+    if folder.form == "algoperf":
+        return AlgoPerfForm.load(folder)
     module = import_file(folder.source, f"optbench_submission_{folder.name}_{folder.code_hash}")
     defaults = getattr(module, "DEFAULT_HPARAMS", None)
     if defaults is not None and not isinstance(defaults, dict):

@@ -23,7 +23,16 @@ import numpy as np
 import torch
 
 from optbench.errors import OptbenchError
-from optbench.spec import Clock, Context, TrialOutcome, TrialResult, TrialRuntime, TrialSpec, TrialStatus
+from optbench.spec import (
+    Clock,
+    Context,
+    TrainingComplete,
+    TrialOutcome,
+    TrialResult,
+    TrialRuntime,
+    TrialSpec,
+    TrialStatus,
+)
 from optbench.submissions import load_submission
 from optbench.trial import ranks as rank_hooks
 from optbench.trial.accelerate import accelerate
@@ -68,10 +77,12 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
     wl, result, ranks = spec.workload, out.result, rank_hooks.current()  # ranks: no-ops on one process
     ctx = Context(wl.name, wl.budget.step_hint, spec.budget_seconds,
                   submission.batch_size(wl.name) or wl.batch_size, str(device), spec.seed,
-                  metadata={**workload.data.info, **workload.data.metadata})
+                  metadata={**workload.data.info, **workload.data.metadata},
+                  ruleset=spec.ruleset, evals=out.evals, runtime=workload)
     model = ranks.wrap(workload.init_model(spec.seed))  # DistributedDataParallel in a data-parallel trial
     state = submission.init(model, hparams, ctx)
     batches = ranks.train_batches(workload.data, ctx.batch_size, torch.Generator().manual_seed(spec.seed))
+    ctx.train_batches = batches
     train_loss, result.compile_time = accelerate(spec, device, workload, model, ctx.batch_size)
     loss_fn, clock = RecordingLoss(train_loss), SubmissionClock(device, spec.clock, reduce=ranks.clock_reduce())
     result.status = TrialStatus.BUDGET_EXHAUSTED
@@ -113,15 +124,19 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
 
     # -- the loop: only what is inside `with clock` is submission time --------------------------
     while True:
+        complete = False
         with clock:
             batch = next(batches)
-            state = submission.update(model, batch, loss_fn, state, hparams, ctx)
+            try:
+                state = submission.update(model, batch, loss_fn, state, hparams, ctx)
+            except TrainingComplete:  # the submission ends training (AlgoPerf's TrainingCompleteError)
+                complete = True
         ctx.step, ctx.submission_time = ctx.step + 1, clock.elapsed
         if loss_fn.last is not None and not math.isfinite(ranks.loss_for_check(loss_fn.last).item()):
             result.status, result.error = TrialStatus.DIVERGED, f"non-finite training loss at step {ctx.step}"
             break
         spent = ctx.step >= spec.budget_steps if spec.clock == Clock.STEPS else not within_budget()
-        if spent or (wl.budget.max_steps and ctx.step >= wl.budget.max_steps):
+        if complete or spent or (wl.budget.max_steps and ctx.step >= wl.budget.max_steps):
             evaluate()  # the final eval: recorded, but past the budget it cannot hit the target
             break
         if ctx.step == 1 or wl.eval.is_due(ctx.step, clock.elapsed, last_eval_step, last_eval_time):
