@@ -1,7 +1,7 @@
 """The ``optbench`` command line (typer). Thin: it parses, calls the modules, prints with rich.
 
 Heavy imports (torch, pandas, matplotlib) happen inside the commands that need
-them, so ``optbench --help`` and ``import optbench`` stay fast (DESIGN.md §7).
+them, so ``optbench --help`` and ``import optbench`` stay fast (docs/design.md §7).
 Every :class:`~optbench.errors.OptbenchError` is printed as one line and exits 2.
 """
 
@@ -312,7 +312,7 @@ def score(
     trials: int | None = typer.Option(None, min=1, help="Trials expected per study (default: the most common "
                                       "count; self-tuning: 1)."),
 ) -> None:
-    """Score a results folder: time-to-target, performance profiles, scores (DESIGN.md §6)."""
+    """Score a results folder: time-to-target, performance profiles, scores (docs/design.md §6)."""
     from optbench.report import commands
 
     commands.score(results, console, err_console, fmt=fmt, targets=targets, ruleset=ruleset, clock=clock,

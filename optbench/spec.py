@@ -107,7 +107,7 @@ class ComponentRef:
 
 @dataclass(frozen=True)
 class WorkloadSpec:
-    """A workload as its YAML describes it (DESIGN.md §2), after validation."""
+    """A workload as its YAML describes it (docs/design.md §2), after validation."""
 
     name: str
     version: int
@@ -151,7 +151,7 @@ class SuiteSpec:
 
 @dataclass(frozen=True)
 class Hyperparameter:
-    """One entry of a search space (DESIGN.md §3).
+    """One entry of a search space (docs/design.md §3).
 
     Exactly one form: a range (``min``/``max``/``scaling``), a list of
     ``feasible_points``, or a fixed ``value``.

@@ -1,4 +1,4 @@
-"""The results folder (DESIGN.md §5): atomic writes, and reading it all back into pandas.
+"""The results folder (docs/design.md §5): atomic writes, and reading it all back into pandas.
 
 Layout::
 

@@ -1,4 +1,4 @@
-"""Search spaces, quasi-random hyperparameter points and ruleset presets (DESIGN.md §3).
+"""Search spaces, quasi-random hyperparameter points and ruleset presets (docs/design.md §3).
 
 Three jobs, kept apart so each can be tested alone:
 
@@ -178,7 +178,7 @@ def parse_search_space(data: Any, source: str) -> SearchSpace:
     if isinstance(data, list):
         return SearchSpace(points=_parse_point_list(data, source))
     raise OptbenchError(f"{source}: a search space must be a mapping of hyperparameters or a list of points, "
-                        f"not {_type_name(data)}; see DESIGN.md §3")
+                        f"not {_type_name(data)}; see docs/design.md §3")
 
 
 def _parse_point_list(data: list[Any], source: str) -> tuple[dict[str, Any], ...]:

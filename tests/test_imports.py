@@ -1,4 +1,4 @@
-"""`import optbench` and `optbench --help` must not import torch (DESIGN.md §7)."""
+"""`import optbench` and `optbench --help` must not import torch (docs/design.md §7)."""
 
 import subprocess
 import sys

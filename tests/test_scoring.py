@@ -1,4 +1,4 @@
-"""Scoring steps (DESIGN.md §6), each on a case small enough to compute by hand, plus
+"""Scoring steps (docs/design.md §6), each on a case small enough to compute by hand, plus
 properties any correct score must have, and our own results folder scored end to end."""
 
 from __future__ import annotations

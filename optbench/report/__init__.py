@@ -1,4 +1,4 @@
-"""Everything optbench prints or draws (DESIGN.md §1: ``report/``); the numbers come from :mod:`optbench.scoring`.
+"""Everything optbench prints or draws (docs/design.md §1: ``report/``); the numbers come from :mod:`optbench.scoring`.
 
 Each module does one thing and imports rich, matplotlib or jinja2 only when called, so
 importing ``optbench.report`` stays cheap:

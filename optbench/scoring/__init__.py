@@ -1,4 +1,4 @@
-"""Scoring (DESIGN.md §6): time-to-target per trial -> per workload -> performance profiles -> scores.
+"""Scoring (docs/design.md §6): time-to-target per trial -> per workload -> performance profiles -> scores.
 
 One module per job, imported in this order (none imports :mod:`optbench.report` or
 :mod:`optbench.cli`: scoring computes, the report layer prints and draws):

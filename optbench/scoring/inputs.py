@@ -1,6 +1,6 @@
 """What the rules score: trials from either input format, as one :class:`ScoringInput`.
 
-:func:`load_optbench_trials` reads our results folder (DESIGN.md §5);
+:func:`load_optbench_trials` reads our results folder (docs/design.md §5);
 :func:`optbench.scoring.algoperf_logs.load_algoperf_trials` reads AlgoPerf's log tree into
 the same shape. Whatever in the input is wrong but can be worked around becomes a
 :class:`Problem` (a warning; ``--strict`` makes it an error), and :func:`check_counts`
@@ -65,7 +65,7 @@ class ScoringInput:
 
 
 def load_optbench_trials(root: Path, ruleset: Ruleset | None = None) -> ScoringInput:
-    """Our results folder (DESIGN.md §5) as trials to score.
+    """Our results folder (docs/design.md §5) as trials to score.
 
     The ruleset comes from each trial.json; a folder holding both needs ``--ruleset``
     to pick one. Scores are never mixed across workload hashes: a workload that appears

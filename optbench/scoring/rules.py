@@ -1,4 +1,4 @@
-"""AlgoPerf's scoring rules (DESIGN.md §6), one numbered function per step, each tested on its own.
+"""AlgoPerf's scoring rules (docs/design.md §6), one numbered function per step, each tested on its own.
 
 1. :func:`trial_time_to_target` -- per trial: time (or steps) to target, ``inf`` if not reached;
 2. :func:`study_times` -- per study: external tuning -> the best of its trials; self-tuning ->

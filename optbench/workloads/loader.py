@@ -1,4 +1,4 @@
-"""Loading and validating workload YAML (DESIGN.md §2) into :class:`~optbench.spec.WorkloadSpec`.
+"""Loading and validating workload YAML (docs/design.md §2) into :class:`~optbench.spec.WorkloadSpec`.
 
 Validation is by hand, key by key, so that every mistake becomes one line naming
 the file, the key and what was expected (``error: workloads/mini/x.yaml: budget.seconds:

@@ -16,16 +16,16 @@ from optbench.workloads.registry import register_dataset
 
 
 def _split(x: np.ndarray, y: np.ndarray, fractions: tuple[float, float], seed: int) -> dict:
-    """Shuffle with ``seed`` and cut into train / validation / test by the given fractions."""
+    """Shuffle with ``seed`` and cut into train / validation / test by the given fractions (no test
+    split when its fraction is 0)."""
     order = np.random.default_rng(seed).permutation(len(y))
     x, y = torch.tensor(x[order], dtype=torch.float32), torch.tensor(y[order], dtype=torch.long)
     n_val, n_test = int(fractions[0] * len(y)), int(fractions[1] * len(y))
     n_train = len(y) - n_val - n_test
-    return {
-        "train": (x[:n_train], y[:n_train]),
-        "validation": (x[n_train:n_train + n_val], y[n_train:n_train + n_val]),
-        "test": (x[n_train + n_val:], y[n_train + n_val:]),
-    }
+    splits = {"train": (x[:n_train], y[:n_train]), "validation": (x[n_train:n_train + n_val], y[n_train:n_train + n_val])}
+    if n_test:
+        splits["test"] = (x[n_train + n_val:], y[n_train + n_val:])
+    return splits
 
 
 @register_dataset("digits")
