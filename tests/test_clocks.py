@@ -117,3 +117,42 @@ def test_the_clock_is_recorded_and_resume_keeps_it(tmp_path, tiny_workloads):
     assert proc.returncode == 0 and "nothing left to run" in proc.stdout, proc.stderr
     proc = run_cli("run", "--resume", str(tmp_path / "exp"), "--clock", "wall")
     assert proc.returncode == 2 and "drop --clock" in proc.stderr
+
+
+def write_clocked(root, clock: str, submission: str, wall: float, cpu: float, steps: int) -> None:
+    from optbench import store
+    from optbench.spec import TrialResult
+
+    wl = find_workload("digits_mlp")
+    spec = TrialSpec(wl, submission, f"submissions/{submission}", {}, seed=0, clock=Clock(clock))
+    seconds = cpu if clock == "cpu" else wall
+    result = TrialResult("reached", steps_to_target=steps, time_to_target=seconds, wall_time_to_target=wall,
+                         cpu_time_to_target=cpu, steps=steps, submission_time=seconds, best_metric=0.99)
+    store.write_trial(root, spec, result, [{"step": steps, "submission_time": seconds, "validation/accuracy": 0.99}])
+
+
+def test_scores_use_the_run_s_clock_unless_told_otherwise(tmp_path):
+    from optbench.scoring.scoreboard import ScoreSettings, score_folder
+
+    root = tmp_path / "cpu_run"
+    write_clocked(root, "cpu", "fast_cpu", wall=9.0, cpu=2.0, steps=300)  # a busy machine stretched its wall time
+    write_clocked(root, "cpu", "slow_cpu", wall=6.0, cpu=4.0, steps=200)
+    board = score_folder(root)
+    assert board.clock == "cpu" and board.medians.loc["fast_cpu", "digits_mlp"] == 2.0
+    assert board.leaderboard.index[0] == "fast_cpu"
+    by_wall = score_folder(root, settings=ScoreSettings(clock="wall"))
+    assert by_wall.medians.loc["fast_cpu", "digits_mlp"] == 9.0 and by_wall.leaderboard.index[0] == "slow_cpu"
+    by_steps = score_folder(root, settings=ScoreSettings(clock="steps"))
+    assert by_steps.leaderboard.index[0] == "slow_cpu"
+    assert score_folder(root, settings=ScoreSettings(clock="seconds")).clock == "cpu"  # the run's own seconds
+
+
+def test_trials_on_two_time_clocks_need_a_clock_to_be_scored(tmp_path):
+    from optbench.scoring.scoreboard import ScoreSettings, score_folder
+
+    root = tmp_path / "mixed"
+    write_clocked(root, "cpu", "a", wall=9.0, cpu=2.0, steps=300)
+    write_clocked(root, "wall", "b", wall=6.0, cpu=4.0, steps=200)
+    with pytest.raises(OptbenchError, match="different clocks"):
+        score_folder(root)
+    assert score_folder(root, settings=ScoreSettings(clock="steps")).clock == "steps"
