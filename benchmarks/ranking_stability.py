@@ -1,0 +1,92 @@
+"""Does the suite rank training algorithms the same way every time? Independent repeats, side by side.
+
+Runs the suite (default: mini) for the baselines under self-tuning, once per base seed
+(``--repeats`` different seeds: other initial weights and batch orders), scores each repeat
+on its own, and prints every repeat's ranking, the top-3 order of each, and how many repeats
+agree with the most common top-3 order. The goal of issue 12: the same top-3 order in at
+least 4 of 5 repeats.
+
+    python benchmarks/ranking_stability.py                          # mini, 6 baselines, 5 repeats
+    python benchmarks/ranking_stability.py --suite default --repeats 3 --submissions adamw,nadamw,sgd_nesterov
+    python benchmarks/ranking_stability.py --keep /tmp/stability    # keep the results folders
+
+Each repeat is an ordinary experiment (``optbench run --suite S --submissions ... --seed K``)
+written to a folder, so any of them can be opened with ``optbench report``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+BASELINES = "adamw,nadamw,sgd_nesterov,heavy_ball,schedule_free_adamw,lion"
+
+
+def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, clock: str | None, root: Path) -> float:
+    """One self-tuning run of the suite into ``root``; returns its wall seconds."""
+    from optbench.executors import make_executor
+    from optbench.experiment import configure, run_experiment, start_experiment
+    from optbench.plan import plan_from_config
+    from optbench.submissions import find_submission
+    from optbench.workloads import resolve_workloads, suites
+
+    workloads = resolve_workloads([], suite)
+    subs = [find_submission(s) for s in submissions]
+    config = configure(workloads=[w.name for w in workloads], submissions=[s.name for s in subs], suite=suite,
+                       ruleset="self", preset=None, studies=None, trials=None, hparams=None, clock=clock,
+                       suite_clock=suites()[suite].clock, seed=seed, workers=workers)
+    plan = plan_from_config(workloads, subs, config)
+    executor = make_executor(config)
+    executor.start()
+    start_experiment(root, plan, config)
+    start = time.perf_counter()
+    run_experiment(root, plan, executor)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", default="mini")
+    parser.add_argument("--submissions", default=BASELINES)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clock", default=None, help="wall, cpu or steps (default: the suite's)")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the results folders here")
+    args = parser.parse_args()
+
+    from optbench.scoring.scoreboard import score_folder
+
+    submissions = [s.strip() for s in args.submissions.split(",") if s.strip()]
+    base = args.keep or Path(tempfile.mkdtemp(prefix="optbench-stability-"))
+    print(f"suite {args.suite}, {len(submissions)} submissions under self-tuning, {args.repeats} repeats "
+          f"(seeds {args.first_seed}..{args.first_seed + args.repeats - 1}), {args.workers} workers", flush=True)
+    tops = []
+    try:
+        for k in range(args.repeats):
+            seed = args.first_seed + k
+            root = base / f"seed_{seed}"
+            wall = run_repeat(args.suite, submissions, seed, args.workers, args.clock, root)
+            board = score_folder(root)
+            lb = board.leaderboard
+            top = tuple(lb.index[:3])
+            tops.append(top)
+            ranking = ", ".join(f"{sub} {row.score:.3f} ({int(row.workloads_reached)}/{int(row.workloads)})"
+                                for sub, row in lb.iterrows())
+            print(f"seed {seed} ({wall:.0f} s, clock {board.clock}): {ranking}", flush=True)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+    common, count = collections.Counter(tops).most_common(1)[0]
+    print(f"\nmost common top 3: {' > '.join(common)}; the same in {count} of {len(tops)} repeats "
+          f"(goal: at least 4 of 5)")
+    for seed, top in zip(range(args.first_seed, args.first_seed + len(tops)), tops):
+        print(f"  seed {seed}: {' > '.join(top)}{'' if top == common else '   (differs)'}")
+
+
+if __name__ == "__main__":
+    main()
