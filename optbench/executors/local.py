@@ -61,7 +61,7 @@ _POLL = 0.05
 #: Modules the forkserver imports once, so that no trial pays for them.
 # "optbench.cli": on Python 3.11 the "__main__" preload is a no-op, so each child would otherwise
 # re-import the console script (typer, rich: ~0.1 s a trial).
-PRELOAD = ["__main__", "torch", "torch._dynamo", "optbench.trial", "optbench.workloads.parts", "optbench.cli"]
+PRELOAD = ["__main__", "torch", "torch._dynamo", "optbench.trial.loop", "optbench.workloads.parts", "optbench.cli"]
 
 
 def _child(spec: TrialSpec, runtime: TrialRuntime, conn, user_env: dict) -> None:  # pragma: no cover - in the child
