@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, write
 
 
 def working_tree_copy(dest: Path) -> Path:
@@ -91,10 +91,19 @@ def test_the_wheel_carries_the_built_ins_and_runs_them_from_anywhere(tmp_path):
     suites = run("list", "suites")
     assert suites.returncode == 0, suites.stderr
     assert "smoke: logreg, digits_mlp" in suites.stdout
-    proc = run("run", "--workloads", "logreg", "--submissions", "adamw", "--results", "results", "--name", "x")
+    write(home / "my_optimizer" / "submission.py", """
+        import torch
+        DEFAULT_HPARAMS = {"learning_rate": 0.5}
+        def make_optimizer(params, hparams, ctx):
+            return torch.optim.SGD(params, lr=hparams["learning_rate"])
+    """)
+    proc = run("run", "--workloads", "logreg", "--submissions", "./my_optimizer,adamw", "--results", "results",
+               "--name", "x")
     assert proc.returncode == 0, proc.stderr
-    trial = json.loads(next((home / "results" / "x").rglob("trial.json")).read_text())
-    assert trial["status"] in ("reached", "budget_exhausted"), trial.get("error")
+    trials = [json.loads(path.read_text()) for path in (home / "results" / "x").rglob("trial.json")]
+    assert sorted(t["submission"] for t in trials) == ["adamw", "my_optimizer"]
+    for trial in trials:
+        assert trial["status"] in ("reached", "budget_exhausted"), trial.get("error")
     record = json.loads((home / "results" / "x" / "experiment.json").read_text())
     submission = Path(record["submissions"]["adamw"]["path"])
     assert (tmp_path / "venv") in submission.parents  # the installed copy, not the repository's

@@ -13,7 +13,8 @@ The forkserver starts with ``OMP_WAIT_POLICY=PASSIVE`` (unless the user set it):
 with OpenMP's default policy, a trial using 2 threads on a 2-core machine that
 something else also uses ran 100-250x slower (24 instead of 6,600 steps in 3 s on the
 digits MLP), because every parallel region waits for a descheduled thread; with
-PASSIVE waiting it runs at full speed, loaded or not.
+PASSIVE waiting it runs at full speed, loaded or not. It also starts with this process's
+import path, never the working directory's (:mod:`optbench.executors.startup`).
 
 ``workers`` trials run at once, each a child process watched by a thread of the
 parent; results come back to the parent, which alone writes the results folder.
@@ -121,7 +122,7 @@ class LocalExecutor:
         self._mp = _context()
         self._children: set = set()
         self._lock = threading.Lock()
-        self._start_lock, self._start_problem = threading.Lock(), None  # (why workers cannot start,) once known
+        self._start_problem = startup.StartProblem(PRELOAD)  # why workers cannot start, looked for once
 
     def start(self) -> None:
         """Start the forkserver now (it imports torch: seconds), so it warms up while the caller works."""
@@ -207,23 +208,13 @@ class LocalExecutor:
             return finished(TrialResult(TrialStatus.FAILED, error="interrupted"), evals, interrupted=True)
         code = process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        why = None if started else self._why_workers_cannot_start()
+        why = None if started else self._start_problem.find()
         if why:  # the same for every trial: not worth another attempt
             return finished(TrialResult(TrialStatus.FAILED, error=f"worker process could not start ({how}): {why}"),
                             evals)
         result = TrialResult(TrialStatus.FAILED, error=f"worker process died ({how}): crash or out of memory")
         result.total_time = time.monotonic() - start
         return finished(result, evals, crashed=True)
-
-    def _why_workers_cannot_start(self) -> str | None:
-        """:func:`startup.why_workers_cannot_start`, found once for all the trials of this executor."""
-        from multiprocessing import forkserver
-
-        with self._start_lock:
-            if self._start_problem is None:
-                preload = getattr(forkserver._forkserver, "_preload_modules", None) or PRELOAD
-                self._start_problem = (startup.why_workers_cannot_start(preload),)
-            return self._start_problem[0]
 
     def run(self, specs: Iterable[TrialSpec], on_finished: OnFinished, on_eval: OnEval | None = None,
             on_start: Callable[[TrialSpec], None] | None = None,

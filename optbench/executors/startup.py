@@ -31,6 +31,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 from typing import Iterator
 
 #: Variables set while the forkserver starts; each trial's process gets the user's values back.
@@ -133,3 +134,22 @@ def why_workers_cannot_start(preload: list[str], timeout: float = 300) -> str | 
         return (f"{report['error']} (workers import optbench from {', '.join(report['optbench'])}, "
                 f"this process from {', '.join(ours)})")
     return report["error"]
+
+
+class StartProblem:
+    """:func:`why_workers_cannot_start`, looked for once per executor (by the first trial whose
+    worker died before it started) and then the same answer for every other trial."""
+
+    def __init__(self, preload: list[str]):
+        self.preload = preload
+        self._lock = threading.Lock()
+        self._found: tuple[str | None] | None = None
+
+    def find(self) -> str | None:
+        from multiprocessing import forkserver
+
+        with self._lock:
+            if self._found is None:  # the forkserver's own list (a Ray worker adds "ray" to it)
+                preload = getattr(forkserver._forkserver, "_preload_modules", None) or self.preload
+                self._found = (why_workers_cannot_start(preload),)
+            return self._found[0]
