@@ -1,7 +1,7 @@
-"""A non-editable install works anywhere (issue 13, item 1): the wheel carries every built-in
-workload, suite and baseline submission, and the installed `optbench` lists and runs them from a
-directory outside the repository, one that holds an `optbench/` folder and lies in someone
-else's git repository.
+"""A non-editable install works anywhere (issue 13, item 1): the wheel carries every file of the
+package, the built-in workloads, suites and baseline submissions among them, and the installed
+`optbench` lists and runs them from a directory outside the repository, one that holds an
+`optbench/` folder and lies in someone else's git repository.
 
 The wheel is built from a copy of this working tree (tracked and untracked files, as git sees
 them) and installed without its dependencies into a fresh virtualenv, which borrows them from
@@ -75,10 +75,10 @@ def test_the_wheel_carries_the_built_ins_and_runs_them_from_anywhere(tmp_path):
     source = working_tree_copy(tmp_path / "source")
     wheel = build_wheel(source, tmp_path / "dist")
 
-    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("optbench/builtin/")}
-    expected = {str(path.relative_to(source)) for path in (source / "optbench" / "builtin").rglob("*")
+    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("optbench/")}
+    expected = {str(path.relative_to(source)) for path in (source / "optbench").rglob("*")
                 if path.is_file() and "__pycache__" not in path.parts}
-    assert shipped == expected
+    assert shipped == expected  # every file of the package: code, built-ins, templates
     assert "optbench/builtin/workloads/suites.yaml" in shipped
     assert "optbench/builtin/submissions/adamw/submission.py" in shipped
 
