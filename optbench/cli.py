@@ -168,6 +168,7 @@ def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -
 
     executor = make_executor(config)
     executor.start()  # the forkserver imports torch while this process writes experiment.json
+    import pandas  # noqa: F401 - for the summary at the end: imported while the workers import torch, it costs no wall time
     if not resumed:
         experiment.start_experiment(root, plan, config)
     warning = experiment.busy_machine_warning()  # after the checks that refuse a run in one line

@@ -28,6 +28,7 @@ from optbench import __version__, store
 from optbench.errors import OptbenchError
 from optbench.executors.base import available_cores
 from optbench.plan import Resumed, plan_record, resume_plan
+from optbench.provenance import source_checkout, torch_facts
 from optbench.spec import Clock, Executor, FinishedTrial, RunConfig, TrialSpec
 from optbench.trial.checkpoint import CHECKPOINT_FILE
 
@@ -107,18 +108,10 @@ def git_state(path: Path) -> dict[str, Any]:
 
 
 def environment() -> dict[str, Any]:
-    """Versions and hardware, for provenance (torch is imported by the caller anyway)."""
-    import torch
-
-    info: dict[str, Any] = {
-        "optbench": __version__, "torch": torch.__version__, "python": platform.python_version(),
-        "platform": platform.platform(), "cpu": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "available_cores": available_cores(), "load_average_1min": load_average(),
-        "cuda_available": torch.cuda.is_available(),
-    }
-    if torch.cuda.is_available():
-        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    return info
+    """Versions and hardware, for provenance (without importing torch where it cannot have CUDA)."""
+    return {"optbench": __version__, "python": platform.python_version(), "platform": platform.platform(),
+            "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+            "available_cores": available_cores(), "load_average_1min": load_average(), **torch_facts()}
 
 
 def load_average() -> float | None:
@@ -151,7 +144,7 @@ def experiment_record(name: str, specs: list[TrialSpec], config: RunConfig) -> d
         "command": sys.argv,
         "config": config.to_record(),
         "environment": environment(),
-        "git": git_state(Path(__file__).parent),
+        "git": git_state(checkout) if (checkout := source_checkout()) else {},
         **plan_record(specs),
         "resumes": [],
     }

@@ -54,6 +54,9 @@ def imports(path: Path) -> set[str]:
 @functools.lru_cache(maxsize=1)
 def graph() -> dict[str, set[str]]:
     modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    # optbench/builtin/{workloads,submissions} are data (package data, not packages): a baseline's
+    # submission.py is a user of optbench like any other submission, outside the layers
+    modules = {name: path for name, path in modules.items() if not name.startswith("optbench.builtin.")}
     return {name: {m for m in imports(path) if m in modules and m != name} for name, path in modules.items()}
 
 

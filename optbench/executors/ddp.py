@@ -2,7 +2,8 @@
 
 **Launch.** An executor hands a spec with ``nproc_per_trial > 1`` to :func:`launch`, which
 starts N fresh interpreters the way ``torchrun --standalone`` does
-(``python -m optbench.executors.ddp FOLDER`` with ``MASTER_ADDR=127.0.0.1``, a free
+(``python -c`` calling :func:`_rank_main` with this process's ``sys.path``, whatever the
+working directory holds; ``MASTER_ADDR=127.0.0.1``, a free
 ``MASTER_PORT``, ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``), on this
 machine, whichever executor runs the trial (a local worker or a Ray task). Each rank joins
 the process group (gloo on CPU, NCCL on CUDA, rank ``r`` on ``cuda:r``) with
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 from optbench.executors.base import available_cores, die_with_parent
+from optbench.executors.startup import import_path
 from optbench.spec import TrialOutcome, TrialResult, TrialRuntime, TrialSpec, TrialStatus
 
 #: Seconds rank 0 may take to write its outcome after another rank has exited.
@@ -107,7 +109,7 @@ def _launch(spec: TrialSpec, runtime: TrialRuntime, folder: Path, procs: list,
     threads = max(1, (runtime.num_threads or available_cores()) // world)
     rank_runtime = dataclasses.replace(runtime, checkpoint_dir=None, num_threads=threads)
     (folder / "spec.pkl").write_bytes(pickle.dumps((spec, rank_runtime)))
-    paths = [p for p in sys.path if p and os.path.isdir(p)]  # what this process can import, ranks can too
+    paths = import_path()  # what this process imports, ranks import too (and their own children)
     env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()), "WORLD_SIZE": str(world),
            "LOCAL_WORLD_SIZE": str(world), "OMP_NUM_THREADS": str(threads),
            "PYTHONPATH": os.pathsep.join(paths + [os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
@@ -115,8 +117,8 @@ def _launch(spec: TrialSpec, runtime: TrialRuntime, folder: Path, procs: list,
     for rank in range(world):
         log = open(folder / f"rank_{rank}.log", "wb")  # noqa: SIM115 - closed when the rank is started
         try:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "optbench.executors.ddp", str(folder)], cwd=os.getcwd(),
+            procs.append(subprocess.Popen(  # -c with sys.path set first: the working directory's `optbench/` never wins
+                [sys.executable, "-c", _RANK_CODE.format(paths=paths), str(folder)], cwd=os.getcwd(),
                 env={**env, "RANK": str(rank), "LOCAL_RANK": str(rank)}, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent))
         finally:
@@ -146,6 +148,11 @@ def _launch(spec: TrialSpec, runtime: TrialRuntime, folder: Path, procs: list,
             return _failure(folder, world, [p.wait() for p in procs],
                             f"a rank exited and rank 0 sent no outcome within {GRACE:.0f} s")
         time.sleep(0.02)
+
+
+#: What a rank runs: ``python -c`` (and ``-m``) would look in the working directory first.
+_RANK_CODE = ("import sys; sys.path[:] = {paths!r}; "
+              "from optbench.executors.ddp import _rank_main; _rank_main(sys.argv[1])")
 
 
 def _relay_evals(path: Path, offset: int, on_eval: Callable[[dict], None] | None) -> int:
@@ -197,7 +204,8 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)  # the launcher never reads half a file
 
 
-def _rank_main(folder: Path) -> None:  # pragma: no cover - runs in the rank processes
+def _rank_main(folder: Path | str) -> None:  # pragma: no cover - runs in the rank processes
+    folder = Path(folder)
     rank, world, local_rank = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the launcher decides what stops
     import torch
@@ -240,8 +248,3 @@ def _rank_main(folder: Path) -> None:  # pragma: no cover - runs in the rank pro
     finally:
         os._exit(0)  # never let interpreter teardown (and its occasional abort) speak for the trial
 
-
-if __name__ == "__main__":  # pragma: no cover
-    from optbench.executors.ddp import _rank_main as main  # the module the loop sees, not this __main__ copy
-
-    main(Path(sys.argv[1]))

@@ -13,7 +13,8 @@ The forkserver starts with ``OMP_WAIT_POLICY=PASSIVE`` (unless the user set it):
 with OpenMP's default policy, a trial using 2 threads on a 2-core machine that
 something else also uses ran 100-250x slower (24 instead of 6,600 steps in 3 s on the
 digits MLP), because every parallel region waits for a descheduled thread; with
-PASSIVE waiting it runs at full speed, loaded or not.
+PASSIVE waiting it runs at full speed, loaded or not. It also starts with this process's
+import path, never the working directory's (:mod:`optbench.executors.startup`).
 
 ``workers`` trials run at once, each a child process watched by a thread of the
 parent; results come back to the parent, which alone writes the results folder.
@@ -43,6 +44,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable, Iterable
 
+from optbench.executors import startup
 from optbench.executors.base import available_cores, die_with_parent, settle
 from optbench.spec import (
     Clock,
@@ -60,17 +62,19 @@ _POLL = 0.05
 #: Modules the forkserver imports once, so that no trial pays for them.
 # "optbench.cli": on Python 3.11 the "__main__" preload is a no-op, so each child would otherwise
 # re-import the console script (typer, rich: ~0.1 s a trial).
-PRELOAD = ["__main__", "torch", "torch._dynamo", "optbench.trial", "optbench.workloads.parts", "optbench.cli"]
+PRELOAD = ["__main__", "torch", "torch._dynamo", "optbench.trial.loop", "optbench.workloads.parts", "optbench.cli"]
 
 
-def _child(spec: TrialSpec, runtime: TrialRuntime, conn) -> None:  # pragma: no cover - runs in the child
+def _child(spec: TrialSpec, runtime: TrialRuntime, conn, user_env: dict) -> None:  # pragma: no cover - in the child
     """Child process body: run the trial (or launch its ranks), stream eval rows, send the outcome, exit."""
     import signal
 
+    conn.send(("started",))  # it could import optbench: a death from now on is the trial's
     if not die_with_parent():
         os._exit(1)
     os.setpgrp()  # Ctrl-C in the terminal goes to the parent only; it decides what stops
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    startup.apply_environment(user_env)  # what the forkserver's start changed (its import path)
     os.environ.update(runtime.env)
 
     def relay(row: dict) -> None:
@@ -118,20 +122,15 @@ class LocalExecutor:
         self._mp = _context()
         self._children: set = set()
         self._lock = threading.Lock()
+        self._start_problem = startup.StartProblem(PRELOAD)  # why workers cannot start, looked for once
 
     def start(self) -> None:
         """Start the forkserver now (it imports torch: seconds), so it warms up while the caller works."""
         if self._mp.get_start_method() == "forkserver":
             from multiprocessing import forkserver
 
-            ours = "OMP_WAIT_POLICY" not in os.environ
-            if ours:  # read once, when the forkserver's torch loads OpenMP; this process keeps its own
-                os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-            try:
+            with startup.forkserver_environment():  # this process's imports, not the working directory's
                 forkserver.ensure_running()
-            finally:
-                if ours:
-                    os.environ.pop("OMP_WAIT_POLICY", None)
 
     def runtime_for(self, spec: TrialSpec, slot: int = 0, checkpoint_dir: str | None = None) -> TrialRuntime:
         """How this executor runs ``spec`` in worker slot ``slot``: threads, device, hang limit."""
@@ -151,7 +150,8 @@ class LocalExecutor:
         runtime = runtime or self.runtime_for(spec)
         self.start()
         parent_conn, child_conn = self._mp.Pipe(duplex=False)
-        process = self._mp.Process(target=_child, args=(spec, runtime, child_conn), daemon=True)
+        process = self._mp.Process(target=_child, args=(spec, runtime, child_conn, startup.worker_environment()),
+                                   daemon=True)
         start = time.monotonic()
 
         def finished(result: TrialResult, evals: list[dict], **flags: bool) -> FinishedTrial:
@@ -167,6 +167,7 @@ class LocalExecutor:
         with self._lock:
             self._children.add(process)
         evals: list[dict] = []
+        started = False
         try:
             limit = runtime.wall_clock_limit or float("inf")
             while True:
@@ -177,7 +178,10 @@ class LocalExecutor:
                     try:
                         message = parent_conn.recv()
                     except (EOFError, OSError):  # the child's end closed without a result: it died
-                        return self._died(finished, process, evals, start)
+                        return self._died(finished, process, evals, start, started)
+                    if message[0] == "started":
+                        started = True
+                        continue
                     if message[0] == "eval":
                         evals.append(message[1])
                         if on_eval:
@@ -185,7 +189,7 @@ class LocalExecutor:
                         continue
                     return finished(message[1], message[2])
                 if not process.is_alive():
-                    return self._died(finished, process, evals, start)
+                    return self._died(finished, process, evals, start, started)
                 if time.monotonic() - start > limit:
                     process.kill()
                     result = TrialResult(TrialStatus.TIMEOUT, error=f"no result after {limit:.0f} s of wall time (hung?)")
@@ -197,12 +201,17 @@ class LocalExecutor:
             with self._lock:
                 self._children.discard(process)
 
-    def _died(self, finished: Callable[..., FinishedTrial], process, evals: list[dict], start: float) -> FinishedTrial:
+    def _died(self, finished: Callable[..., FinishedTrial], process, evals: list[dict], start: float,
+              started: bool = True) -> FinishedTrial:
         process.join(timeout=5)
         if self.stop_event.is_set():
             return finished(TrialResult(TrialStatus.FAILED, error="interrupted"), evals, interrupted=True)
         code = process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        why = None if started else self._start_problem.find()
+        if why:  # the same for every trial: not worth another attempt
+            return finished(TrialResult(TrialStatus.FAILED, error=f"worker process could not start ({how}): {why}"),
+                            evals)
         result = TrialResult(TrialStatus.FAILED, error=f"worker process died ({how}): crash or out of memory")
         result.total_time = time.monotonic() - start
         return finished(result, evals, crashed=True)

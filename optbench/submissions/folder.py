@@ -13,9 +13,11 @@ from typing import Any, Literal
 
 import yaml
 
+from optbench import builtin
 from optbench.errors import OptbenchError
 
-BUILTIN_SUBMISSIONS_DIR = Path(__file__).resolve().parents[2] / "submissions"
+#: The baseline submissions, shipped inside the package (the repository's top-level submissions/ links to them).
+BUILTIN_SUBMISSIONS_DIR = builtin.SUBMISSIONS_DIR
 SEARCH_SPACE_FILES = ("search_space.yaml", "search_space.yml", "tuning_search_space.json")
 #: The keys a submission.yaml may have.
 YAML_KEYS = frozenset({"optimizer", "defaults", "description"})

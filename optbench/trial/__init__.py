@@ -10,6 +10,12 @@
 Nothing here imports an executor, the plan or the results folder.
 """
 
-from optbench.trial.loop import run_trial, seed_everything
-
 __all__ = ["run_trial", "seed_everything"]
+
+
+def __getattr__(name: str):  # the loop imports torch: only when asked for, not for .checkpoint's file name
+    if name in __all__:
+        from optbench.trial import loop
+
+        return getattr(loop, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,11 +14,12 @@ from typing import Any
 
 import yaml
 
+from optbench import builtin
 from optbench.errors import OptbenchError
 from optbench.spec import Budget, Clock, ComponentRef, EvalPolicy, SuiteSpec, Target, WorkloadSpec
 
-#: The built-in workloads/ folder at the top of the repository.
-BUILTIN_WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "workloads"
+#: The built-in workloads, shipped inside the package (the repository's top-level workloads/ links to them).
+BUILTIN_WORKLOADS_DIR = builtin.WORKLOADS_DIR
 SUITES_FILE = "suites.yaml"
 SPLITS = ("train", "validation", "test")
 
