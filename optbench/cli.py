@@ -8,6 +8,7 @@ Every :class:`~optbench.errors.OptbenchError` is printed as one line and exits 2
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import List
 
@@ -18,6 +19,10 @@ from rich.markup import escape
 from optbench import __version__
 from optbench.errors import OptbenchError
 from optbench.spec import RunConfig
+
+# The workers' forkserver preloads this module (optbench.executors.local.PRELOAD), so under `python -m optbench.cli`
+# each trial's process would warn that runpy finds the main module already imported: expected, and harmless.
+warnings.filterwarnings("ignore", message="'optbench.cli' found in sys.modules", category=RuntimeWarning)
 
 app = typer.Typer(
     name="optbench",
