@@ -165,7 +165,6 @@ def _given(typer_ctx: typer.Context, option: str) -> bool:
 
 
 def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -> None:
-    from rich.markup import escape
 
     from optbench import experiment, store
     from optbench.executors import make_executor
@@ -222,7 +221,6 @@ def list_workloads(workloads_dir: List[Path] = typer.Option([], help="More folde
 @list_app.command("suites")
 def list_suites(workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML.")) -> None:
     """Named suites and their workloads."""
-    from rich.markup import escape
 
     from optbench.workloads import suites
 
@@ -421,82 +419,13 @@ def calibrate_cmd(
     submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
 ) -> None:
     """Set a workload's target and budgets from tuned baselines, with AlgoPerf's headroom; or (--defaults)
-    a submission's self-tuning defaults across a suite. The rules: optbench/tools/calibrate.py."""
-    import dataclasses
-    import json
-    import shlex
+    a submission's self-tuning defaults across a suite. The rules: optbench/tools/calibrate/."""
+    from optbench.tools.calibrate.command import CalibrateOptions, calibrate_command
 
-    from optbench import submissions as subs
-    from optbench.executors.local import LocalExecutor
-    from optbench.report.calibration import print_defaults_proposal, print_target_proposal, run_line
-    from optbench.tools import calibrate as cal
-    from optbench.workloads import find_workload, resolve_workloads
-
-    executor = LocalExecutor(workers=workers, threads_per_worker=threads)
-    command = "optbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-
-    def show(phase: str, run) -> None:
-        console.print(run_line(phase, run), highlight=False, markup=False, soft_wrap=True)
-
-    def save(record: dict) -> None:
-        if out is not None:
-            from optbench.store import atomic_write_text
-
-            atomic_write_text(out, json.dumps({"command": command, **record}, indent=1, default=str))
-            console.print(f"  saved to {out}", highlight=False, markup=False)
-
-    if defaults is not None:
-        if workload is not None or write:
-            raise OptbenchError("--defaults SUBMISSION takes --suite, not a WORKLOAD or --write")
-        sub = subs.find_submission(defaults, submissions_dir)
-        workloads = resolve_workloads([], suite, workloads_dir)
-        console.print(f"[bold]optbench calibrate --defaults {escape(sub.name)}[/]: {points + 1} points x "
-                      f"{len(workloads)} workloads of {escape(suite)}, then {seeds} seed(s)", highlight=False)
-        proposal = cal.calibrate_defaults(sub, workloads, executor, points=points, seeds=seeds, multiplier=multiplier,
-                                          base_seed=seed, on_run=show)
-        print_defaults_proposal(proposal, console)
-        save({"defaults": proposal.summary()})
-        return
-    if workload is None:
-        raise OptbenchError("optbench calibrate takes a WORKLOAD (or --defaults SUBMISSION --suite SUITE)")
-    spec = find_workload(workload, workloads_dir)
-    found = [subs.find_submission(s, submissions_dir) for s in _split(submissions)]
-    if not found:
-        raise OptbenchError("--submissions: name at least one submission")
-    if seconds_only:
-        console.print(f"[bold]optbench calibrate {escape(spec.name)} --seconds-only[/]: {len(found)} submission(s) x "
-                      f"{rounds} round(s) of {steps} steps, one at a time", highlight=False)
-        measured = cal.calibrate_seconds(spec, found, LocalExecutor(workers=1, threads_per_worker=threads),
-                                         steps=steps, rounds=rounds, headroom=headroom, on_run=show)
-        per_step = ", ".join(f"{k} {v * 1000:.2f} ms" for k, v in measured.cpu_per_step.items())
-        console.print(f"[bold green]seconds budget[/]: {measured.budget_seconds:g} s (now {spec.budget.seconds:g}); "
-                      f"CPU per step: {escape(per_step)}", highlight=False)
-        save({"seconds": measured.notes(command, _today())})
-        if write:
-            if not spec.path or not Path(spec.path).is_file():
-                raise OptbenchError(f"--write: workload {spec.name} has no YAML file to write into")
-            bumped = cal.write_seconds(Path(spec.path), measured, command, _today())
-            console.print(f"  written into {escape(spec.path)}" + (" (version bumped)" if bumped else ""),
-                          highlight=False)
-        return
-    console.print(f"[bold]optbench calibrate {escape(spec.name)}[/]: {len(found)} x {trials} trials of "
-                  f"{horizon or spec.budget.step_hint} steps, then {seeds} seed(s) of the best", highlight=False)
-    proposal = cal.calibrate_target(spec, found, executor, trials=trials, seeds=seeds, horizon=horizon,
-                                    quantile=quantile, headroom=headroom, target=target, base_seed=seed, on_run=show)
-    print_target_proposal(proposal, spec, console)
-    save({"proposal": proposal.notes(command, _today()),
-          "runs": [dataclasses.asdict(r) for r in proposal.search + proposal.seed_runs]})
-    if write:
-        if not spec.path or not Path(spec.path).is_file():
-            raise OptbenchError(f"--write: workload {spec.name} has no YAML file to write into")
-        bumped = cal.write_calibration(Path(spec.path), proposal, command, _today())
-        console.print(f"  written into {escape(spec.path)}" + (" (version bumped)" if bumped else ""), highlight=False)
-
-
-def _today() -> str:
-    from datetime import date
-
-    return date.today().isoformat()
+    calibrate_command(CalibrateOptions(
+        workload, defaults, suite, tuple(_split(submissions)), trials, points, seeds, horizon, quantile, headroom,
+        multiplier, seconds_only, steps, rounds, target, workers, threads, seed, write, out, tuple(workloads_dir),
+        tuple(submissions_dir)), console)
 
 
 @app.command("theory")

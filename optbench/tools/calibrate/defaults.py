@@ -1,0 +1,99 @@
+"""A submission's self-tuning defaults chosen across a suite (``--defaults``; see the package docstring)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from optbench import tuning
+from optbench.errors import OptbenchError
+from optbench.plan import trial_seed
+from optbench.spec import Clock, Executor, TrialSpec, WorkloadSpec
+from optbench.tools.calibrate.common import Run, machine_info, plain, run_all
+
+# ------------------------------------------------------------------------------ self-tuning defaults
+
+
+@dataclass
+class PointResult:
+    """One candidate default point across the suite."""
+
+    hparams: dict[str, Any]
+    runs: list[Run]
+    score: float = 0.0
+
+    @property
+    def reached(self) -> int:
+        return sum(r.status == "reached" for r in self.runs)
+
+
+@dataclass
+class DefaultsProposal:
+    submission: str
+    workloads: list[str]
+    points: list[PointResult]
+    best: PointResult
+    seed_runs: list[list[Run]]  #: the best point on each new seed: one run per workload
+    multiplier: float
+    machine: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"submission": self.submission, "workloads": self.workloads, "multiplier": self.multiplier,
+                "best": {"hparams": plain(self.best.hparams), "score": round(self.best.score, 4),
+                         "reached": self.best.reached,
+                         "steps_to_target": {r.workload: r.steps_to_target for r in self.best.runs}},
+                "seeds_reached": [sum(r.status == "reached" for r in runs) for runs in self.seed_runs],
+                "points": [{"hparams": plain(p.hparams), "score": round(p.score, 4), "reached": p.reached}
+                           for p in self.points],
+                "machine": self.machine}
+
+
+def calibrate_defaults(
+    submission: Any,
+    workloads: list[WorkloadSpec],
+    executor: Executor,
+    points: int = 12,
+    seeds: int = 2,
+    multiplier: float = 1.5,
+    base_seed: int = 0,
+    on_run: Callable[[str, Run], None] | None = None,
+) -> DefaultsProposal:
+    """Choose one hyperparameter point that works on every workload (see the module docstring).
+    ``submission`` is a :class:`~optbench.submissions.SubmissionFolder`."""
+    import numpy as np
+    import pandas as pd
+
+    from optbench.scoring.rules import score_times
+    from optbench.submissions import load_folder
+
+    if submission.search_space_path is None:
+        raise OptbenchError(f"{submission.path}: no search space to choose defaults from")
+    space = tuning.load_search_space(submission.search_space_path)
+    current = load_folder(submission).defaults
+    candidates = [current] + tuning.study_points(space, points, base_seed, 0, source=str(submission.search_space_path))
+    machine = machine_info(getattr(executor, "threads", None))
+
+    def trial(hparams: dict[str, Any], wl: WorkloadSpec, seed_index: int, index: int) -> TrialSpec:
+        return TrialSpec(wl, submission.name, str(submission.path), dict(hparams),
+                         seed=trial_seed(base_seed, wl.name, seed_index, 0), trial=index, ruleset="self",
+                         budget_multiplier=multiplier, submission_hash=submission.code_hash, clock=Clock.STEPS)
+
+    specs = [trial(p, wl, 0, i) for i, p in enumerate(candidates) for wl in workloads]
+    runs = run_all(specs, executor, "points", on_run)
+    results = [PointResult(p, [r for r, s in zip(runs, specs) if s.trial == i]) for i, p in enumerate(candidates)]
+    times = pd.DataFrame(
+        [[math.inf if r.steps_to_target is None else float(r.steps_to_target) for r in res.runs] for res in results],
+        index=[f"point_{i}" for i in range(len(results))], columns=[wl.name for wl in workloads], dtype=float)
+    scores = score_times(times).scores
+    for i, res in enumerate(results):
+        res.score = float(np.nan_to_num(scores.iloc[i]))
+    best = max(results, key=lambda r: (r.score, r.reached))
+    seed_runs = []
+    for k in range(1, seeds + 1):
+        seed_specs = [trial(best.hparams, wl, k, 0) for wl in workloads]
+        seed_runs.append(run_all(seed_specs, executor, f"seed {k}", on_run))
+    return DefaultsProposal(submission.name, [w.name for w in workloads], results, best, seed_runs, multiplier,
+                            machine)
+
+
