@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import List
+from typing import TYPE_CHECKING, List
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.markup import escape
 from optbench import __version__
 from optbench.errors import OptbenchError
 from optbench.spec import RunConfig
+
+if TYPE_CHECKING:
+    from optbench import experiment
 
 # The workers' forkserver preloads this module (optbench.executors.local.PRELOAD), so under `python -m optbench.cli`
 # each trial's process would warn that runpy finds the main module already imported: expected, and harmless.
@@ -114,7 +117,12 @@ def run(
     nproc_per_trial: int = typer.Option(1, min=1, help="Processes per trial: N > 1 runs each trial data-parallel "
                                         "(DDP: gloo on CPU, NCCL on CUDA; the batch size must divide by N)."),
 ) -> None:
-    """Run submissions on workloads and record every eval in a results folder."""
+    """Run submissions on workloads and record every eval in a results folder.
+
+    Exit codes: 0 when every trial ended reached, budget_exhausted or diverged; 1 when a trial failed or
+    timed out (the last line counts them and quotes the first error); 2 for bad input, before any trial
+    (one line); 130 when interrupted (finished trials are kept: continue with --resume).
+    """
     from optbench import experiment, tuning
     from optbench.plan import plan_from_config
     from optbench.submissions import find_submission
@@ -191,6 +199,7 @@ def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -
                           f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
     _print_summary(root)
+    _exit_for(experiment.run_outcome(root, plan))
 
 
 def _print_summary(root: Path) -> None:
@@ -198,6 +207,16 @@ def _print_summary(root: Path) -> None:
     from optbench.report.terminal import print_run_summary
 
     print_run_summary(root, console)
+
+
+def _exit_for(outcome: experiment.RunOutcome) -> None:
+    """Exit 1, after a closing line, when a trial failed or timed out (the codes: RUN_EXIT_CODES)."""
+    from optbench.report.terminal import run_outcome_line
+
+    line = run_outcome_line(outcome)
+    if line:
+        err_console.print(f"[red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(outcome.exit_code)
 
 
 @list_app.command("workloads")
