@@ -97,6 +97,9 @@ def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission
     from optbench import tuning
 
     override, ruleset = config.hparams, config.ruleset
+    if override is not None:
+        for sub in submissions:  # its search space was checked when its folder was read
+            sub.check_hparams(override, f"--hparams (submission {sub.name})")
     spaces = {}
     if ruleset == "external" and override is None:
         for sub in submissions:
