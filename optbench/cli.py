@@ -221,20 +221,22 @@ def _exit_for(outcome: experiment.RunOutcome) -> None:
 
 @list_app.command("workloads")
 def list_workloads(workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML.")) -> None:
-    """Every workload optbench can find, with its target and budget."""
-    from rich.table import Table
+    """Every workload optbench can find, by suite: target, budget (steps and seconds), summary."""
+    from optbench.report.workloads import print_workload_list
 
-    from optbench.workloads import discover, load_workload_file
+    print_workload_list(workloads_dir, console)
 
-    table = Table(title="Workloads")
-    for column in ("name", "suite", "target", "budget (s)", "step hint", "batch", "description"):
-        table.add_column(column)
-    for name, path in sorted(discover(workloads_dir).items()):
-        w = load_workload_file(path)
-        op = "≤" if w.target.mode == "min" else "≥"
-        table.add_row(name, w.suite, f"{w.target.metric} {op} {w.target.value:g}", f"{w.budget.seconds:g}",
-                      str(w.budget.step_hint), str(w.batch_size), w.description.split(".")[0][:60])
-    console.print(table)
+
+@app.command("show")
+def show(
+    workload: str = typer.Argument(..., help="A workload name or YAML path."),
+    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML."),
+) -> None:
+    """One workload whole: description, target, budgets, eval, parts, calibration notes."""
+    from optbench.report.workloads import print_workload
+    from optbench.workloads import find_workload
+
+    print_workload(find_workload(workload, workloads_dir), console)
 
 
 @list_app.command("suites")
