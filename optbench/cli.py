@@ -34,12 +34,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's help layout: whole at 80 columns, and no markup to eat 'optbench[ray]'
 )
-list_app = typer.Typer(help="List workloads, suites or submissions.", no_args_is_help=True)
+list_app = typer.Typer(help="List workloads, suites or submissions.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(list_app, name="list")
 data_app = typer.Typer(help="Check the data folders that real-data workloads read (never downloads).",
-                       no_args_is_help=True)
-app.add_typer(data_app, name="data")
+                       no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(data_app, name="data", short_help="Check the data folders that real-data workloads read.")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -64,7 +65,7 @@ def _root(
 DEFAULT_SUBMISSIONS = "adamw,nadamw,sgd_nesterov"
 
 
-@app.command()
+@app.command(short_help="Run submissions on workloads; record every eval.")
 def run(
     typer_ctx: typer.Context,
     suite: str | None = typer.Option(None, help="A suite of workloads (see `optbench list suites`). "
@@ -79,18 +80,18 @@ def run(
     trials: int | None = typer.Option(None, min=1, help="Search points per study (external tuning)."),
     hparams: str | None = typer.Option(None, help="Fixed hyperparameters k=v,... for every trial "
                                           "(over the submission's defaults); implies one trial per study."),
-    same_points_per_study: bool = typer.Option(False, help="Give every study the same search points in a new "
+    same_points_per_study: bool = typer.Option(False, "--same-points-per-study", help="Give every study the same search points in a new "
                                                "order, as AlgoPerf's harness does."),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, mps ...; cuda:0,cuda:1 runs one worker per GPU."),
     workers: int = typer.Option(1, min=1, help="Trials run at once (CPU threads are split between them)."),
     threads: int | None = typer.Option(None, min=1, help="torch threads per trial (default on a CPU: 1, as the "
                                        "budgets were calibrated; on a GPU: cores / workers). Thread counts change "
                                        "float summation order, hence results in the last bits."),
-    checkpoint: bool = typer.Option(False, help="Save a checkpoint at each eval, so that a killed trial goes on "
+    checkpoint: bool = typer.Option(False, "--checkpoint", help="Save a checkpoint at each eval, so that a killed trial goes on "
                                     "from its last eval on --resume (or on its retry)."),
     resume: Path | None = typer.Option(None, help="Continue the experiment in this folder: run only the trials "
                                        "not complete, with the plan recorded in its experiment.json."),
-    force: bool = typer.Option(False, help="With --resume: go on even if workloads, submissions' code or the "
+    force: bool = typer.Option(False, "--force", help="With --resume: go on even if workloads, submissions' code or the "
                                "plan changed since the experiment began."),
     results: Path = typer.Option(Path("results"), help="Folder that holds experiment folders."),
     name: str | None = typer.Option(None, help="Experiment folder name (default: the date and time)."),
@@ -98,9 +99,9 @@ def run(
     clock: str | None = typer.Option(None, help="What budgets count: wall (AlgoPerf's wall seconds), cpu (the "
                                      "trial's CPU seconds: steady on a busy machine) or steps (reproducible, for "
                                      "CI). Default: the suite's, else cpu on a CPU and wall on a GPU."),
-    keep_going: bool = typer.Option(False, help="Do not stop a trial at its target; run its whole budget."),
-    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
-    submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Do not stop a trial at its target; run its whole budget."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML (repeatable)."),
+    submissions_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of submissions (repeatable)."),
     data_dir: Path | None = typer.Option(None, help="Where workloads that read real data find it."),
     compile_model: bool = typer.Option(False, "--compile", help="torch.compile the training forward; compile "
                                        "and warm-up time is reported as compile_time, never submission time."),
@@ -219,18 +220,18 @@ def _exit_for(outcome: experiment.RunOutcome) -> None:
         raise typer.Exit(outcome.exit_code)
 
 
-@list_app.command("workloads")
-def list_workloads(workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML.")) -> None:
+@list_app.command("workloads", short_help="Every workload, by suite: target, budget, summary.")
+def list_workloads(workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML.")) -> None:
     """Every workload optbench can find, by suite: target, budget (steps and seconds), summary."""
     from optbench.report.workloads import print_workload_list
 
     print_workload_list(workloads_dir, console)
 
 
-@app.command("show")
+@app.command("show", short_help="One workload whole: description, budgets, calibration.")
 def show(
     workload: str = typer.Argument(..., help="A workload name or YAML path."),
-    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML."),
 ) -> None:
     """One workload whole: description, target, budgets, eval, parts, calibration notes."""
     from optbench.report.workloads import print_workload
@@ -240,7 +241,7 @@ def show(
 
 
 @list_app.command("suites")
-def list_suites(workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML.")) -> None:
+def list_suites(workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML.")) -> None:
     """Named suites and their workloads."""
 
     from optbench.workloads import suites
@@ -250,8 +251,8 @@ def list_suites(workloads_dir: List[Path] = typer.Option([], help="More folders 
         console.print(f"[bold]{escape(suite_name)}[/]{clock}: {escape(', '.join(suite.workloads))}", highlight=False)
 
 
-@list_app.command("submissions")
-def list_submissions(submissions_dir: List[Path] = typer.Option([], help="More folders of submissions.")) -> None:
+@list_app.command("submissions", short_help="Every submission: its form and search space.")
+def list_submissions(submissions_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of submissions.")) -> None:
     """Every submission optbench can find, its form and search space."""
     from rich.table import Table
 
@@ -268,7 +269,7 @@ def list_submissions(submissions_dir: List[Path] = typer.Option([], help="More f
     console.print(table)
 
 
-@app.command()
+@app.command(short_help="Check a workload or submission; train it a few steps.")
 def validate(
     path: Path = typer.Argument(..., help="A workload YAML file or a submission folder."),
     steps: int = typer.Option(5, min=1, help="Steps to run as a smoke test."),
@@ -313,7 +314,7 @@ def validate(
                   f"{wl.target.metric} {last.get(wl.target.metric, float('nan')):.4g}")
 
 
-@app.command("score")
+@app.command("score", short_help="Time-to-target, performance profiles, scores.")
 def score(
     results: Path = typer.Argument(..., help="An experiment folder of ours, or (--format algoperf) AlgoPerf logs."),
     fmt: str = typer.Option("optbench", "--format", help="optbench: our results folder; algoperf: "
@@ -329,7 +330,7 @@ def score(
     reference: str | None = typer.Option(None, help="Take ratios to this submission instead of the best."),
     out: Path | None = typer.Option(None, help="Where the CSVs and figures go (default: <results>/scores)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout instead of the table."),
-    strict: bool = typer.Option(False, help="Make every warning (broken logs, wrong counts ...) an error."),
+    strict: bool = typer.Option(False, "--strict", help="Make every warning (broken logs, wrong counts ...) an error."),
     bootstrap: int = typer.Option(0, min=0, help="Resample studies N times for intervals of scores and medians."),
     seed: int = typer.Option(0, help="Seed of --bootstrap."),
     studies: int | None = typer.Option(None, min=1, help="Studies expected per workload (default: the most "
@@ -345,11 +346,11 @@ def score(
                    bootstrap=bootstrap, seed=seed, studies=studies, trials=trials)
 
 
-@data_app.command("check")
+@data_app.command("check", short_help="Check that a data folder holds what a workload reads.")
 def data_check(
     workload: str = typer.Argument(..., help="A workload name or YAML path."),
     data_dir: Path = typer.Option(..., help="The folder you would give `optbench run --data-dir`."),
-    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML."),
 ) -> None:
     """Check that DATA_DIR holds what WORKLOAD reads (files, formats, sizes, magic numbers); exit 2 if not."""
     from optbench.tools.datacheck import check_workload_data
@@ -358,7 +359,7 @@ def data_check(
         raise typer.Exit(2)
 
 
-@app.command("compare")
+@app.command("compare", short_help="Candidate against baseline; exit 1 on a regression.")
 def compare(
     paths: List[Path] = typer.Argument(..., help="BASELINE CANDIDATE: results folders or baseline files "
                                        "(with --save-baseline: one results folder)."),
@@ -383,7 +384,7 @@ def compare(
                                       json_file=json_file))
 
 
-@app.command("report")
+@app.command("report", short_help="One self-contained HTML page of a results folder.")
 def report(
     results: Path = typer.Argument(..., help="An experiment folder (results/<experiment>)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="The HTML file (default: <results>/report.html)."),
@@ -396,7 +397,7 @@ def report(
     commands.report(results, console, err_console, out=out, clock=clock)
 
 
-@app.command("plot")
+@app.command("plot", short_help="The report's figures as PNG and SVG files.")
 def plot(
     results: Path = typer.Argument(..., help="An experiment folder (results/<experiment>)."),
     out: Path | None = typer.Option(None, "--out", help="Folder for the figures (default: <results>/plots)."),
@@ -409,7 +410,7 @@ def plot(
     commands.plot(results, console, err_console, out=out, clock=clock)
 
 
-@app.command("calibrate")
+@app.command("calibrate", short_help="Set a workload's target and budgets from baselines.")
 def calibrate_cmd(
     workload: str | None = typer.Argument(None, help="A workload name or YAML path (not with --defaults)."),
     defaults: str | None = typer.Option(None, help="Instead: choose this submission's self-tuning defaults "
@@ -436,8 +437,8 @@ def calibrate_cmd(
     seed: int = typer.Option(0, help="Base seed of the search points and trial seeds."),
     write: bool = typer.Option(False, "--write", help="Write target, budgets and notes into the workload YAML."),
     out: Path | None = typer.Option(None, help="Save every calibration run and the proposal as JSON here."),
-    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
-    submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML (repeatable)."),
+    submissions_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of submissions (repeatable)."),
 ) -> None:
     """Set a workload's target and budgets from tuned baselines, with AlgoPerf's headroom; or (--defaults)
     a submission's self-tuning defaults across a suite. The rules: optbench/tools/calibrate/."""
@@ -449,7 +450,7 @@ def calibrate_cmd(
         tuple(submissions_dir)), console)
 
 
-@app.command("theory")
+@app.command("theory", short_help="Plain SGD beside the SGD lecture's bounds.")
 def theory_cmd(
     workload: str = typer.Argument(..., help="A convex workload whose dataset records L, mu, sigma2, f*: "
                                    "logreg or lls."),
@@ -462,7 +463,7 @@ def theory_cmd(
     seed: int = typer.Option(0, help="Seed of the first run."),
     cap: bool = typer.Option(True, help="Cap the decreasing step at the constant alpha (--no-cap: the literal "
                              "rule, which starts at 1/(2 mu) and diverges on lls)."),
-    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML (repeatable)."),
 ) -> None:
     """Plain SGD beside the SGD lecture's bounds (constant and decreasing step), log scale, PNG + SVG."""
     from optbench.tools.theory import theory
