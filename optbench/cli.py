@@ -204,10 +204,11 @@ def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -
 
 
 def _print_summary(root: Path) -> None:
-    """What each trial reached, one table per workload."""
-    from optbench.report.terminal import print_run_summary
+    """What each trial reached, one table per workload, and the command to type next."""
+    from optbench.report.terminal import print_next_step, print_run_summary
 
     print_run_summary(root, console)
+    print_next_step(root, console)
 
 
 def _exit_for(outcome: experiment.RunOutcome) -> None:

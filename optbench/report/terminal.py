@@ -173,6 +173,15 @@ def run_outcome_line(outcome: RunOutcome) -> str | None:
             f"first: {error} (its trial.json holds the whole error)")
 
 
+def print_next_step(root: Path, console: Any) -> None:
+    """The command to type after a run (quoted for a shell when the folder needs it)."""
+    import shlex
+
+    from rich.markup import escape
+
+    console.print(f"next: optbench score {escape(shlex.quote(str(root)))}", highlight=False, soft_wrap=True)
+
+
 # ============================================================================ optbench compare
 
 
