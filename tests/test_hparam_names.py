@@ -92,6 +92,11 @@ def test_every_builtin_submission_declares_its_search_space():
     ("BASE = {'lr': 1}\nDEFAULT_HPARAMS = {**BASE, 'wd': 2}\n", None),
     ("DEFAULT_HPARAMS = make()\n", None),
     ("DEFAULT_HPARAMS = [1, 2]\n", None),
+    ("DEFAULT_HPARAMS = {'lr': 1}\nDEFAULT_HPARAMS['wd'] = 2\n", None),
+    ("DEFAULT_HPARAMS = {'lr': 1}\nDEFAULT_HPARAMS.update(wd=2)\n", None),
+    ("DEFAULT_HPARAMS = {'lr': 1}\nDEFAULT_HPARAMS |= {'wd': 2}\n", None),
+    ("import os\nif os.environ.get('X'):\n    DEFAULT_HPARAMS = {'lr': 1}\n", None),
+    ("DEFAULT_HPARAMS = {'lr': 1}\ndef f(h):\n    return {**DEFAULT_HPARAMS, **h}['lr']\n", {"lr"}),
 ])
 def test_default_names_are_read_without_running_the_code(tmp_path, source, names):
     path = write(tmp_path / "submission.py", source)

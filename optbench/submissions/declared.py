@@ -24,6 +24,9 @@ from optbench.errors import OptbenchError
 
 #: Declared names could not be read without running the code (a computed DEFAULT_HPARAMS).
 UNKNOWN = None
+NAME = "DEFAULT_HPARAMS"
+#: dict methods that change the keys.
+MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__", "__ior__"})
 
 
 def python_defaults(source: Path) -> frozenset[str] | None:
@@ -34,12 +37,14 @@ def python_defaults(source: Path) -> frozenset[str] | None:
     except (SyntaxError, ValueError, OSError):
         return UNKNOWN
     value: ast.expr | None = None
-    found = False
+    plain = 0  # top-level `DEFAULT_HPARAMS = ...`
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        if any(isinstance(t, ast.Name) and t.id == "DEFAULT_HPARAMS" for t in targets):
-            value, found = getattr(node, "value", None), True
-    if not found:
+        if any(isinstance(t, ast.Name) and t.id == NAME for t in targets):
+            value, plain = getattr(node, "value", None), plain + 1
+    if _changed_elsewhere(tree, plain):
+        return UNKNOWN
+    if not plain:
         return frozenset()
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" \
             and not value.args and all(k.arg for k in value.keywords):
@@ -51,6 +56,20 @@ def python_defaults(source: Path) -> frozenset[str] | None:
     if isinstance(literal, dict) and all(isinstance(k, str) for k in literal):
         return frozenset(literal)
     return UNKNOWN  # not a dict of names: loading.py says so when the worker imports it
+
+
+def _changed_elsewhere(tree: ast.Module, plain: int) -> bool:
+    """True when DEFAULT_HPARAMS is bound or changed other than by top-level assignments: inside an
+    ``if``, by ``+=``/``|=``, ``[key] =``, ``del``, ``.update(...)``: then only running it tells its keys."""
+    bound = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == NAME and not isinstance(node.ctx, ast.Load):
+            bound += 1
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Name) \
+                and node.value.id == NAME:
+            if not isinstance(node.ctx, ast.Load) or isinstance(node, ast.Attribute) and node.attr in MUTATORS:
+                return True
+    return bound != plain
 
 
 def declared_names(form: str, source: Path, config: Mapping[str, Any], space_names: tuple[str, ...] | None
