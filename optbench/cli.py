@@ -315,13 +315,15 @@ def score(
                                        "common count)."),
     trials: int | None = typer.Option(None, min=1, help="Trials expected per study (default: the most common "
                                       "count; self-tuning: 1)."),
+    tuning_curve: bool = typer.Option(False, "--tuning-curve", help="Also the score and time to target with "
+                                      "k = 1..N trials per study (tuning_curve.csv/.png)."),
 ) -> None:
     """Score a results folder: time-to-target, performance profiles, scores (docs/design.md §6)."""
     from optbench.report import commands
 
     commands.score(results, console, err_console, fmt=fmt, targets=targets, ruleset=ruleset, clock=clock,
                    tau_max=tau_max, reference=reference, out=out, as_json=as_json, strict=strict,
-                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials)
+                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials, tuning_curve=tuning_curve)
 
 
 @data_app.command("check")

@@ -123,6 +123,18 @@ def study_times(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
     Returns columns ``submission, workload, study, time, row`` (``row``: the index label
     of the chosen trial in ``trials``).
     """
+    chosen = rank_trials(trials, choose).groupby(STUDY_KEY, sort=False).head(1)
+    return chosen[[*STUDY_KEY, "time", "row"]].reset_index(drop=True)
+
+
+def rank_trials(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
+    """Step 2's order: ``trials`` sorted by study, then best first by the rule of
+    :func:`study_times` (which takes each study's first row), with ``row`` = the index label.
+
+    The whole order, not just its head, is what a tuning curve needs: the best of k trials
+    drawn from a study is the drawn trial that comes first here
+    (:mod:`optbench.scoring.tuning_curve`).
+    """
     if choose == "first_hit":
         hit = pd.to_numeric(trials["hit_index"]).astype(float)
         order = hit.where(hit >= 0, np.inf).to_numpy()
@@ -136,8 +148,7 @@ def study_times(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
     ranked = trials.assign(_order=order, _close=closeness, _pos=np.arange(len(trials)), row=trials.index)
     # the time breaks ties of first_hit (same eval index: the faster trial); under "time" it is the order itself
     ranked = ranked.sort_values([*STUDY_KEY, "_order", "time", "_close", "_pos"], kind="stable")
-    chosen = ranked.groupby(STUDY_KEY, sort=False).head(1)
-    return chosen[[*STUDY_KEY, "time", "row"]].reset_index(drop=True)
+    return ranked.drop(columns=["_order", "_close", "_pos"])
 
 
 def workload_times(

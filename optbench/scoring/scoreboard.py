@@ -23,6 +23,7 @@ from optbench.scoring.algoperf_logs import load_algoperf_trials
 from optbench.scoring.algoperf_targets import Targets, load_targets
 from optbench.scoring.bootstrap import bootstrap_scores
 from optbench.scoring.inputs import Problem, ScoringInput, check_counts, load_optbench_trials
+from optbench.scoring.tuning_curve import TuningCurves, tuning_curves
 from optbench.scoring.rules import (
     DEFAULT_TAU_MAX,
     SCORE_CLOCKS,
@@ -58,6 +59,7 @@ class Scoreboard:
     bootstrap: int = 0
     seed: int = 0
     targets: Targets | None = None
+    tuning: TuningCurves | None = None  #: ``--tuning-curve``
 
     @property
     def workloads(self) -> list[str]:
@@ -94,6 +96,7 @@ class ScoreSettings:
     seed: int = 0  #: of the bootstrap
     expect_studies: int | None = None  #: per workload (None: the most common count)
     expect_trials: int | None = None  #: per study (None: the most common count; self-tuning: 1)
+    tuning_curve: bool = False  #: the score and time to target with k = 1..N trials per study
 
     def __post_init__(self) -> None:
         tau_grid(self.tau_max)
@@ -123,8 +126,9 @@ def build_scoreboard(data: ScoringInput, fmt: str, settings: ScoreSettings = Sco
     if s.bootstrap > 0:
         score_ci, median_ci = bootstrap_scores(studies, medians, s.bootstrap, s.seed, rules)
     summary = _workload_summary(studies, medians, result, median_ci)
+    tuning = tuning_curves(trials, data.choose, submissions, data.workloads, rules) if s.tuning_curve else None
     return Scoreboard(fmt, data.ruleset, clock, s.tau_max, s.reference, trials.drop(columns="time"), medians,
-                      result, summary, problems, score_ci, s.bootstrap, s.seed, data.targets)
+                      result, summary, problems, score_ci, s.bootstrap, s.seed, data.targets, tuning)
 
 
 def _workload_summary(
@@ -205,7 +209,7 @@ def write_tables(board: Scoreboard, out_dir: Path) -> list[Path]:
     ``time_to_targets.csv``: step 3's medians, submission x workload (variants too),
     ``inf`` = not reached; ``scores.csv``; ``performance_profiles.csv`` (submission x tau);
     ``trial_summary.csv`` (one row per trial, ``chosen`` = the trial its study used);
-    ``workload_summary.csv``; ``summary.json`` (:func:`summary_dict`); ``warnings.txt``
+    ``workload_summary.csv``; ``tuning_curve.csv`` with ``--tuning-curve``; ``summary.json`` (:func:`summary_dict`); ``warnings.txt``
     when there were problems. (The figure: :func:`optbench.report.figures.plot_performance_profiles`.)
     """
     out_dir = Path(out_dir)
@@ -218,6 +222,8 @@ def write_tables(board: Scoreboard, out_dir: Path) -> list[Path]:
         "workload_summary.csv": board.workload_summary.to_csv(index=False),
         "summary.json": json.dumps(summary_dict(board, out_dir), indent=2) + "\n",
     }
+    if board.tuning is not None:
+        files["tuning_curve.csv"] = board.tuning.table().to_csv(index=False)
     if board.problems:
         files["warnings.txt"] = "".join(f"{p}\n" for p in board.problems)
     written = []
