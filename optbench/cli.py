@@ -315,6 +315,8 @@ def score(
                                        "common count)."),
     trials: int | None = typer.Option(None, min=1, help="Trials expected per study (default: the most common "
                                       "count; self-tuning: 1)."),
+    both_clocks: bool = typer.Option(True, "--both-clocks/--one-clock", help="Also score on the other clock "
+                                     "(steps <-> seconds) and print the rank changes."),
     tuning_curve: bool = typer.Option(False, "--tuning-curve", help="Also the score and time to target with "
                                       "k = 1..N trials per study (tuning_curve.csv/.png)."),
 ) -> None:
@@ -323,7 +325,8 @@ def score(
 
     commands.score(results, console, err_console, fmt=fmt, targets=targets, ruleset=ruleset, clock=clock,
                    tau_max=tau_max, reference=reference, out=out, as_json=as_json, strict=strict,
-                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials, tuning_curve=tuning_curve)
+                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials, tuning_curve=tuning_curve,
+                   both_clocks=both_clocks)
 
 
 @data_app.command("check")

@@ -48,3 +48,37 @@ def tuning_table(board: Scoreboard) -> Any:
 
 def print_tuning(board: Scoreboard, console: Any) -> None:
     print_whole(console, tuning_table(board))
+
+
+def clocks_table(board: Scoreboard) -> Any:
+    """Rank and score on each clock, and the change (▲ better on the second clock)."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from optbench.scoring.clock_ranks import changed
+    from optbench.scoring.rules import CLOCK_UNITS
+
+    ranks = board.clock_ranks
+    assert ranks is not None
+    first, second = list(board.boards)
+    n = changed(ranks)
+    table = Table(title=f"ranks on both clocks: {n} of {len(ranks)} submission(s) change rank",
+                  box=box.SIMPLE_HEAD, padding=(0, 1),
+                  caption=f"the same trials scored on {CLOCK_UNITS[first]} and on {CLOCK_UNITS[second]} "
+                          f"to target; change > 0: better on {CLOCK_UNITS[second]}")
+    table.add_column("submission", style="bold", overflow="fold")
+    for clock in (first, second):
+        table.add_column(f"#{clock}", justify="right", no_wrap=True)
+        table.add_column(f"score {clock}", justify="right", no_wrap=True)
+    table.add_column("change", justify="right", no_wrap=True)
+    for sub, row in ranks.iterrows():
+        change = int(row["change"])
+        mark = f"[green]▲{change}[/]" if change > 0 else f"[red]▼{-change}[/]" if change < 0 else "="
+        table.add_row(escape(str(sub)), str(int(row[f"rank_{first}"])), f"{row[f'score_{first}']:.3f}",
+                      str(int(row[f"rank_{second}"])), f"{row[f'score_{second}']:.3f}", mark)
+    return table
+
+
+def print_clocks(board: Scoreboard, console: Any) -> None:
+    print_whole(console, clocks_table(board))

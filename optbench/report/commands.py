@@ -37,6 +37,7 @@ def score(
     studies: int | None = None,
     trials: int | None = None,
     tuning_curve: bool = False,
+    both_clocks: bool = True,
 ) -> None:
     """Score ``results``; write the CSVs, ``summary.json`` and the profile figure to ``out``
     (default ``<results>/scores``); print the leaderboard, or with ``as_json`` the summary.
@@ -47,7 +48,7 @@ def score(
     from optbench.scoring.scoreboard import ScoreSettings, score_folder, summary_dict, write_tables
 
     settings = ScoreSettings(clock, tau_max, reference, bootstrap, seed, studies, trials,  # type: ignore[arg-type]
-                             tuning_curve=tuning_curve)
+                             tuning_curve=tuning_curve, both_clocks=both_clocks)
     out_dir = out or results / "scores"
     board = score_folder(results, fmt, targets, ruleset, settings, exclude=[out_dir])  # type: ignore[arg-type]
     if strict and board.problems:
@@ -61,6 +62,8 @@ def score(
         sys.stdout.write(json.dumps(summary_dict(board, out_dir), indent=2) + "\n")
     else:
         terminal.print_leaderboard(board, console)
+        if board.other is not None:
+            analysis_terminal.print_clocks(board, console)
         if board.tuning is not None:
             analysis_terminal.print_tuning(board, console)
             console.print(f"tuning_curve.csv and tuning_curve.png/.svg in {out_dir}")
