@@ -38,6 +38,7 @@ def score(
     trials: int | None = None,
     tuning_curve: bool = False,
     both_clocks: bool = True,
+    stats: bool = False,
 ) -> None:
     """Score ``results``; write the CSVs, ``summary.json`` and the profile figure to ``out``
     (default ``<results>/scores``); print the leaderboard, or with ``as_json`` the summary.
@@ -48,7 +49,8 @@ def score(
     from optbench.scoring.scoreboard import ScoreSettings, score_folder, summary_dict, write_tables
 
     settings = ScoreSettings(clock, tau_max, reference, bootstrap, seed, studies, trials,  # type: ignore[arg-type]
-                             tuning_curve=tuning_curve, both_clocks=both_clocks)
+                             tuning_curve=tuning_curve, both_clocks=both_clocks,
+                             stats=stats)
     out_dir = out or results / "scores"
     board = score_folder(results, fmt, targets, ruleset, settings, exclude=[out_dir])  # type: ignore[arg-type]
     if strict and board.problems:
@@ -64,6 +66,8 @@ def score(
         terminal.print_leaderboard(board, console)
         if board.other is not None:
             analysis_terminal.print_clocks(board, console)
+        if board.stats is not None:
+            analysis_terminal.print_stats(board, console)
         if board.tuning is not None:
             analysis_terminal.print_tuning(board, console)
             console.print(f"tuning_curve.csv and tuning_curve.png/.svg in {out_dir}")
