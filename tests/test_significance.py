@@ -38,6 +38,11 @@ def test_planted_two_fold_speedup_is_significant_with_enough_studies():
     assert sig.paired_rank_test(fast[:3], slow[:3]) == pytest.approx(1 / 8)
 
 
+def test_one_study_is_two_equally_likely_signs():
+    assert sig.paired_rank_test(np.array([1.0]), np.array([2.0])) == 0.5
+    assert sig.paired_rank_test(np.array([2.0]), np.array([1.0])) == 1.0
+
+
 def test_a_miss_ranks_below_any_time():
     # a reaches the target in every study, b only in one (and slower): a miss is the worst outcome
     a = np.array([50.0] * 7)
@@ -46,7 +51,7 @@ def test_a_miss_ranks_below_any_time():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.one_of(st.floats(1, 1e3, allow_nan=False), st.just(INF)), min_size=2, max_size=9))
+@given(st.lists(st.one_of(st.floats(1, 1e3, allow_nan=False), st.just(INF)), min_size=1, max_size=9))
 def test_p_is_a_probability_and_identical_is_one(times):
     a = np.array(times)
     assert sig.paired_rank_test(a, a.copy()) == 1.0

@@ -45,6 +45,8 @@ def paired_rank_test(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
     ra, rb = ranks[: len(a)], ranks[len(a):]
     if np.all(ra == rb):
         return 1.0
+    if len(a) == 1:  # the two signs of one difference (scipy wants two pairs or more)
+        return 0.5 if ra[0] < rb[0] else 1.0
     result = stats.permutation_test((ra, rb), _mean_difference, permutation_type="samples", alternative="less",
                                     n_resamples=RESAMPLES, vectorized=True, rng=np.random.default_rng(seed))
     return float(result.pvalue)
@@ -98,7 +100,7 @@ def speedrun_check(values: np.ndarray, target: float, minimize: bool) -> Speedru
     margin = (target - mean) if minimize else (mean - target)
     if n < 2 or not np.isfinite(margin):
         return Speedrun(n, mean, std, target, float("nan"), None)
-    if std == 0:  # no spread: the sign of the margin decides
+    if std <= 1e-12 * max(1.0, abs(mean)):  # no spread (up to rounding): the sign of the margin decides
         return Speedrun(n, mean, std, target, 0.0 if margin > 0 else 1.0, 2 if margin > 0 else None)
     p = float(stats.ttest_1samp(v, target, alternative="less" if minimize else "greater").pvalue)
     needed = None
