@@ -338,13 +338,20 @@ def score(
                                        "common count)."),
     trials: int | None = typer.Option(None, min=1, help="Trials expected per study (default: the most common "
                                       "count; self-tuning: 1)."),
+    both_clocks: bool = typer.Option(True, "--both-clocks/--one-clock", help="Also score on the other clock "
+                                     "(steps <-> seconds) and print the rank changes."),
+    stats: bool = typer.Option(False, "--stats", help="Paired tests of time to target per workload and pair, "
+                               "and the speedrun check (pairwise_tests.csv, speedrun_checks.csv)."),
+    tuning_curve: bool = typer.Option(False, "--tuning-curve", help="Also the score and time to target with "
+                                      "k = 1..N trials per study (tuning_curve.csv/.png)."),
 ) -> None:
     """Score a results folder: time-to-target, performance profiles, scores (docs/design.md §6)."""
     from optbench.report import commands
 
     commands.score(results, console, err_console, fmt=fmt, targets=targets, ruleset=ruleset, clock=clock,
                    tau_max=tau_max, reference=reference, out=out, as_json=as_json, strict=strict,
-                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials)
+                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials, tuning_curve=tuning_curve,
+                   both_clocks=both_clocks, stats=stats)
 
 
 @data_app.command("check", short_help="Check that a data folder holds what a workload reads.")

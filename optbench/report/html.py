@@ -1,7 +1,7 @@
 """``optbench report RESULTS -o report.html``: one self-contained HTML page to send to a colleague.
 
 Sections: what is missing (when anything is), the leaderboard and the performance
-profile, per workload the target metric against submission time and against steps,
+profile, the analyses (tuning-cost curves, both clocks, significance: :mod:`optbench.report.analysis_html`), per workload the target metric against submission time and against steps,
 every trial (hyperparameters, status, time and steps to target, error), and provenance
 from experiment.json (versions, device, CPU/GPU, git state, workload hashes, the exact
 command). Figures are inlined as base64 SVG; the page has no script and fetches nothing,
@@ -161,6 +161,7 @@ def render(data: ReportData) -> str:
     """The page as a string."""
     import jinja2
 
+    from optbench.report import analysis_html
     from optbench.report import figures as figs
 
     uris = {stem: figs.svg_data_uri(fig) for stem, fig in figs.figures(data).items()}
@@ -174,6 +175,7 @@ def render(data: ReportData) -> str:
         profile=uris.get("performance_profile"), workloads=_workloads(data, uris), trials=_trial_rows(data),
         has_experiment=data.experiment is not None, provenance=provenance, command=command,
         workload_rows=workload_rows, submission_rows=submission_rows, config=config,
+        analyses=analysis_html.context(data.board),
     )
 
 
