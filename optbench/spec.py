@@ -318,6 +318,9 @@ class TrialResult:
     num_evals: int = 0
     preemption_count: int = 0
     compile_time: float = 0.0  #: torch.compile + warm-up step before the clock starts (part of init_time)
+    #: training-loss passes the submission made through the loss function it was given (one per step
+    #: for most optimizers, two for SAM, several for L-BFGS); all of them inside the submission clock
+    loss_evaluations: int = 0
     error: str | None = None  #: a one-line reason; the traceback goes to ``traceback``
     traceback: str | None = None
 

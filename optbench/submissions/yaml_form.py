@@ -7,7 +7,9 @@ defaults: {learning_rate: 1.0e-4, weight_decay: 0.1, warmup_fraction: 0.05}
 
 Hyperparameters map onto the constructor (``learning_rate`` → ``lr``, ``epsilon`` → ``eps``,
 ``beta1``/``beta2`` → ``betas``, the rest by name; a name the constructor does not take is
-refused); the schedule keys (:data:`~optbench.submissions.schedules.SCHEDULE_KEYS`) drive
+refused); ``closure: true`` or ``closure: after_backward`` says how to call an optimizer whose
+``step`` takes a closure (:mod:`~optbench.submissions.closures`; L-BFGS is told by its
+signature); the schedule keys (:data:`~optbench.submissions.schedules.SCHEDULE_KEYS`) drive
 :func:`~optbench.submissions.schedules.warmup_schedule`.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 
 from optbench.errors import OptbenchError
 from optbench.spec import Context
+from optbench.submissions import closures
 from optbench.submissions.folder import SubmissionFolder
 from optbench.submissions.schedules import SCHEDULE_KEYS, warmup_schedule
 from optbench.submissions.simple import OptimizerForm
@@ -35,6 +38,7 @@ class YamlForm(OptimizerForm):
     def load(cls, folder: SubmissionFolder) -> YamlForm:
         form = cls(folder)
         form.optimizer_class()  # fails now, in one line, if the class cannot be imported
+        closures.declared_mode(form.declared_closure(), folder.source)  # and if closure: is not a mode
         return form
 
     @property
@@ -43,6 +47,9 @@ class YamlForm(OptimizerForm):
 
     def batch_size(self, workload_name: str) -> int | None:
         return None
+
+    def declared_closure(self) -> Any:
+        return self.folder.config.get("closure")
 
     def optimizer_class(self) -> type:
         from optbench.workloads.registry import resolve_dotted

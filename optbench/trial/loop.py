@@ -132,6 +132,7 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
             except TrainingComplete:  # the submission ends training (AlgoPerf's TrainingCompleteError)
                 complete = True
         ctx.step, ctx.submission_time = ctx.step + 1, clock.elapsed
+        result.loss_evaluations += loss_fn.take_calls()
         if loss_fn.last is not None and not math.isfinite(ranks.loss_for_check(loss_fn.last).item()):
             result.status, result.error = TrialStatus.DIVERGED, f"non-finite training loss at step {ctx.step}"
             break
