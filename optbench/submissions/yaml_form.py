@@ -9,7 +9,8 @@ Hyperparameters map onto the constructor (``learning_rate`` → ``lr``, ``epsilo
 ``beta1``/``beta2`` → ``betas``, the rest by name; a name the constructor does not take is
 refused); ``groups:`` gives each group of parameter roles its own optimizer
 (:mod:`~optbench.submissions.groups`: Muon on ``matrix``, AdamW on the rest), with
-``<group>.<name>`` hyperparameters; ``closure: true`` or ``closure: after_backward`` says how to call an optimizer whose
+``<group>.<name>`` hyperparameters; ``base:`` names the optimizer a wrapper (SAM,
+Lookahead) wraps (:func:`build_wrapper`); ``closure: true`` or ``closure: after_backward`` says how to call an optimizer whose
 ``step`` takes a closure (:mod:`~optbench.submissions.closures`; L-BFGS is told by its
 signature); the schedule keys (:data:`~optbench.submissions.schedules.SCHEDULE_KEYS`) drive
 :func:`~optbench.submissions.schedules.warmup_schedule`.
@@ -42,6 +43,8 @@ class YamlForm(OptimizerForm):
         form = cls(folder)
         for entry in form.entries().values():  # fails now, in one line, if a class cannot be imported
             resolve_class(entry["optimizer"], folder.source)
+            if "base" in entry:
+                resolve_class(entry["base"], f"{folder.source}: base")
         closures.declared_mode(form.declared_closure(), folder.source)  # and if closure: is not a mode
         return form
 
@@ -101,9 +104,41 @@ def resolve_class(name: Any, source: Any) -> type:
 
 
 def build_optimizer(entry: dict[str, Any], params: Any, hparams: dict[str, Any], source: Any) -> Any:
-    """The optimizer an entry (``optimizer:``) names, over ``params``, with ``hparams`` mapped on."""
+    """The optimizer an entry (``optimizer:``, perhaps ``base:``) names, over ``params``, with ``hparams`` mapped on."""
     cls = resolve_class(entry["optimizer"], source)
-    return cls(params, **optimizer_kwargs(cls, hparams, source))
+    if "base" not in entry:
+        return cls(params, **optimizer_kwargs(cls, hparams, source))
+    return build_wrapper(cls, resolve_class(entry["base"], source), params, hparams, source)
+
+
+#: what a wrapper names the base optimizer class it builds itself (pytorch-optimizer's SAM: base_optimizer)
+_BASE_CLASS_ARGS = ("base_optimizer", "base_optimizer_class", "base")
+
+
+def build_wrapper(cls: type, base: type, params: Any, hparams: dict[str, Any], source: Any) -> Any:
+    """A wrapper around a base optimizer, in either convention of the libraries:
+
+    * it takes the parameters and the base *class* (``SAM(params, base_optimizer=SGD, rho=..., lr=...)``):
+      optbench passes both, the base's arguments through the wrapper;
+    * it takes a base *instance* (``Lookahead(AdamW(params, lr=...), k=..., alpha=...)``): optbench builds
+      the base first.
+
+    A hyperparameter goes to the wrapper when its constructor names it (``rho``, ``k``, ``alpha``),
+    else to the base (``learning_rate``, ``momentum``...).
+    """
+    signature = inspect.signature(cls.__init__).parameters
+    own = {name for name, p in signature.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    wrapper_hparams = {k: v for k, v in hparams.items() if _RENAMES.get(k, k) in own - {"self", "params"}}
+    base_hparams = {k: v for k, v in hparams.items() if k not in wrapper_hparams}
+    base_kwargs = optimizer_kwargs(base, base_hparams, source)
+    wrapper_kwargs = {_RENAMES.get(k, k): v for k, v in wrapper_hparams.items() if k not in SCHEDULE_KEYS}
+    if "params" in signature:
+        takes_class = next((name for name in _BASE_CLASS_ARGS if name in signature), None)
+        if takes_class is None:
+            raise OptbenchError(f"{source}: base: {cls.__name__} takes parameters but no base optimizer class "
+                                f"(looked for an argument named {', '.join(_BASE_CLASS_ARGS)})")
+        return cls(params, **{takes_class: base}, **wrapper_kwargs, **base_kwargs)
+    return cls(base(params, **base_kwargs), **wrapper_kwargs)
 
 
 def optimizer_kwargs(cls: type, hparams: dict[str, Any], source: Path) -> dict[str, Any]:
