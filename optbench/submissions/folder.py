@@ -21,7 +21,7 @@ from optbench.errors import OptbenchError
 BUILTIN_SUBMISSIONS_DIR = builtin.SUBMISSIONS_DIR
 SEARCH_SPACE_FILES = ("search_space.yaml", "search_space.yml", "tuning_search_space.json")
 #: The keys a submission.yaml may have.
-YAML_KEYS = frozenset({"optimizer", "defaults", "description"})
+YAML_KEYS = frozenset({"optimizer", "defaults", "description", "closure", "groups", "base"})
 
 
 def submission_dirs(extra: list[Path] | None = None) -> list[Path]:

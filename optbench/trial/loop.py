@@ -38,6 +38,7 @@ from optbench.trial import ranks as rank_hooks
 from optbench.trial.accelerate import accelerate
 from optbench.trial.checkpoint import Checkpointer
 from optbench.trial.clock import RecordingLoss, SubmissionClock
+from optbench.workloads.roles import parameter_roles, params_by_role
 from optbench.workloads.runtime import build_workload
 
 EvalCallback = Callable[[dict[str, Any]], None]
@@ -79,7 +80,10 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
                   submission.batch_size(wl.name) or wl.batch_size, str(device), spec.seed,
                   metadata={**workload.data.info, **workload.data.metadata},
                   ruleset=spec.ruleset, evals=out.evals, runtime=workload)
-    model = ranks.wrap(workload.init_model(spec.seed))  # DistributedDataParallel in a data-parallel trial
+    model = workload.init_model(spec.seed)
+    ctx.parameter_roles = parameter_roles(model)  # before wrapping: the names are the model's own
+    ctx.params_by_role = params_by_role(model, ctx.parameter_roles)
+    model = ranks.wrap(model)  # DistributedDataParallel in a data-parallel trial
     state = submission.init(model, hparams, ctx)
     batches = ranks.train_batches(workload.data, ctx.batch_size, torch.Generator().manual_seed(spec.seed))
     ctx.train_batches = batches
@@ -132,6 +136,7 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
             except TrainingComplete:  # the submission ends training (AlgoPerf's TrainingCompleteError)
                 complete = True
         ctx.step, ctx.submission_time = ctx.step + 1, clock.elapsed
+        result.loss_evaluations += loss_fn.take_calls()
         if loss_fn.last is not None and not math.isfinite(ranks.loss_for_check(loss_fn.last).item()):
             result.status, result.error = TrialStatus.DIVERGED, f"non-finite training loss at step {ctx.step}"
             break
