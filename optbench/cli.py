@@ -381,11 +381,13 @@ def plot(
     out: Path | None = typer.Option(None, "--out", help="Folder for the figures (default: <results>/plots)."),
     clock: str | None = typer.Option(None, help="wall or cpu seconds, or steps, to target (default: the clock the run counted; "
                                      "seconds: the run's own seconds)."),
+    groups: bool = typer.Option(False, "--groups", help="Instead: the training loss per class-frequency group "
+                                "(workloads with metrics: [group_loss]), one panel per submission."),
 ) -> None:
     """The report's figures as PNG and SVG files (performance profile; metric vs time and steps)."""
     from optbench.report import commands
 
-    commands.plot(results, console, err_console, out=out, clock=clock)
+    commands.plot(results, console, err_console, out=out, clock=clock, groups=groups)
 
 
 @app.command("calibrate")
