@@ -113,6 +113,8 @@ def run(
     gpus_per_trial: float = typer.Option(0.0, help="--executor ray: GPUs each trial reserves (with --device cuda)."),
     nproc_per_trial: int = typer.Option(1, min=1, help="Processes per trial: N > 1 runs each trial data-parallel "
                                         "(DDP: gloo on CPU, NCCL on CUDA; the batch size must divide by N)."),
+    save_weights: bool = typer.Option(False, "--save-weights", help="Keep each trial's initial and final weights "
+                                      "in its folder (weights_init.pt, weights_final.pt) for `optbench landscape`."),
 ) -> None:
     """Run submissions on workloads and record every eval in a results folder."""
     from optbench import experiment, tuning
@@ -154,7 +156,7 @@ def run(
         clock=clock, suite_clock=suites(workloads_dir)[suite].clock if suite else None,
         stop_at_target=not keep_going, same_points_per_study=same_points_per_study,
         data_dir=str(data_dir.resolve()) if data_dir else None, compile=compile_model, amp=amp, tf32=tf32,
-        cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, **execution)
+        cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, save_weights=save_weights, **execution)
     plan = plan_from_config(found, subs, config)
     _execute(results / (name or experiment.default_experiment_name()), plan, config)
 
@@ -388,6 +390,26 @@ def plot(
     from optbench.report import commands
 
     commands.plot(results, console, err_console, out=out, clock=clock, groups=groups)
+
+
+@app.command("landscape")
+def landscape_cmd(
+    trials: List[Path] = typer.Argument(..., help="One or two trial folders (results/<exp>/<sub>/study_j/<wl>/"
+                                        "trial_i) of a run with --save-weights; two are drawn side by side."),
+    out: Path | None = typer.Option(None, help="Folder for landscape.json/.png/.svg (default: <first trial>/landscape)."),
+    points: int = typer.Option(31, min=3, help="Points of the random 1-D slice."),
+    grid: int = typer.Option(15, min=3, help="The plane's grid is GRID x GRID."),
+    span: float = typer.Option(1.0, min=0.0, help="Random slices cover [-SPAN, SPAN] filter norms."),
+    rho: float = typer.Option(0.05, min=0.0, help="Radius of the sharpness perturbation, in filter norms."),
+    max_examples: int = typer.Option(2048, min=1, help="Examples per split the losses are measured on."),
+    seed: int = typer.Option(0, help="Seed of the random directions."),
+) -> None:
+    """Loss along init->final, a random direction and a plane (filter-normalised); sharpness."""
+    from optbench.tools.landscape.command import Settings, landscape
+
+    for path in landscape(trials, out, Settings(points=points, grid=grid, span=span, rho=rho,
+                                                max_examples=max_examples, seed=seed), console):
+        console.print(f"  wrote {escape(str(path))}")
 
 
 @app.command("calibrate")

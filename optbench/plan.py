@@ -57,7 +57,7 @@ FORMAT = 1
 TRIAL_FIELDS = ("folder", "workload", "submission", "study", "trial", "seed", "hparams", "ruleset",
                 "budget_multiplier", "device", "stop_at_target", "data_dir", "clock")
 #: Run-wide TrialSpec fields kept only in the run's configuration (the GPU path; data-parallel trials).
-RUN_WIDE_FIELDS = ("compile", "amp", "tf32", "cudnn_benchmark", "nproc_per_trial")
+RUN_WIDE_FIELDS = ("compile", "amp", "tf32", "cudnn_benchmark", "nproc_per_trial", "save_weights")
 
 #: (submission, workload, study) -> the hyperparameter points of that study's trials, in order.
 HparamsFor = Callable[[SubmissionRef, WorkloadSpec, int], list[dict[str, Any]]]

@@ -250,6 +250,7 @@ class TrialSpec:
     cudnn_benchmark: bool = False  #: CUDA: cuDNN autotunes its kernels (faster, not bit-reproducible)
     nproc_per_trial: int = 1  #: >1: one data-parallel trial on that many processes (executors/ddp.py)
     clock: Clock = Clock.WALL  #: what the budget is counted in
+    save_weights: bool = False  #: keep the initial and final weights in the trial folder (optbench landscape)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "clock", Clock(self.clock))
@@ -335,6 +336,7 @@ class TrialOutcome:
 
     result: TrialResult
     evals: list[dict[str, Any]] = field(default_factory=list)
+    weights: dict[str, bytes] = field(default_factory=dict)  #: --save-weights: "init"/"final" -> torch.save bytes
 
 
 @dataclass
@@ -348,6 +350,7 @@ class FinishedTrial:
     interrupted: bool = False  #: stopped by Ctrl-C: not a result, nothing is recorded
     attempts: int = 1
     runtime: TrialRuntime | None = None  #: how it ran (the device it ran on is recorded)
+    weights: dict[str, bytes] = field(default_factory=dict)  #: --save-weights: written beside trial.json
 
 
 @dataclass
@@ -407,6 +410,7 @@ class RunConfig:
     cudnn_benchmark: bool = False  #: --cudnn-benchmark
     nproc_per_trial: int = 1  #: processes per data-parallel trial
     clock: Clock = Clock.WALL  #: what budgets are counted in (the suite's, else cpu on a CPU, wall on a GPU)
+    save_weights: bool = False  #: --save-weights: each trial keeps its initial and final weights
     # -- how it runs ------------------------------------------------------------------------------
     workers: int | None = 1  #: trials at once (None: as many as a Ray cluster holds)
     threads: int | None = None  #: torch threads per worker (None: cores / workers)
