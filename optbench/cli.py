@@ -113,6 +113,8 @@ def run(
     gpus_per_trial: float = typer.Option(0.0, help="--executor ray: GPUs each trial reserves (with --device cuda)."),
     nproc_per_trial: int = typer.Option(1, min=1, help="Processes per trial: N > 1 runs each trial data-parallel "
                                         "(DDP: gloo on CPU, NCCL on CUDA; the batch size must divide by N)."),
+    scales: str | None = typer.Option(None, help="all: run every rung of the workloads' scale ladders (YAML "
+                                      "scales:) as workloads of their own; or comma-separated values of the axis."),
     save_weights: bool = typer.Option(False, "--save-weights", help="Keep each trial's initial and final weights "
                                       "in its folder (weights_init.pt, weights_final.pt) for `optbench landscape`."),
 ) -> None:
@@ -121,6 +123,7 @@ def run(
     from optbench.plan import plan_from_config
     from optbench.submissions import find_submission
     from optbench.workloads import resolve_workloads, suites
+    from optbench.workloads.scales import expand as expand_scales
 
     execution = {"workers": workers, "threads": threads, "checkpoint": checkpoint, "executor": executor,
                  "ray_address": ray_address, "cpus_per_trial": cpus_per_trial, "gpus_per_trial": gpus_per_trial}
@@ -145,7 +148,7 @@ def run(
         execution["workers"] = None  # as many trials at once as the cluster holds
     names = _split(workloads)
     suite = suite or (None if names else "default")
-    found = resolve_workloads(names, suite, workloads_dir)
+    found = expand_scales(resolve_workloads(names, suite, workloads_dir), scales)
     subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
     if not subs:
         raise OptbenchError("--submissions: name at least one submission")

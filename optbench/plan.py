@@ -154,6 +154,7 @@ def workload_from_record(name: str, entry: dict[str, Any]) -> WorkloadSpec:
             loss=ComponentRef(**data["loss"]), target=Target(**data["target"]), budget=Budget(**data["budget"]),
             eval=EvalPolicy(**data["eval"]), batch_size=data["batch_size"], metrics=tuple(data["metrics"]),
             l2=data.get("l2", 0.0), suite=entry.get("suite", ""), path=entry.get("path", ""),
+            scale=data.get("scale"),
         )
     except (KeyError, TypeError) as exc:
         raise OptbenchError(f"experiment.json: workloads.{name}: incomplete record ({exc})") from None
@@ -178,6 +179,7 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
     """Rebuild the plan of the experiment in ``root`` (see the module docstring for what is checked)."""
     from optbench.submissions import read_submission
     from optbench.workloads import find_workload, load_workload_file
+    from optbench.workloads.scales import scale_of
 
     root = Path(root)
     if not root.is_dir():
@@ -195,6 +197,8 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
         try:
             path = Path(entry.get("path") or "")
             current = load_workload_file(path) if path.is_file() else find_workload(name)
+            if workloads[name].scale is not None:  # a rung of a ladder: compare with the same rung of the file
+                current = scale_of(current, workloads[name].scale["value"])
         except OptbenchError:
             notes.append(f"workload {name}: its YAML is gone; running the recorded definition")
             continue

@@ -124,14 +124,21 @@ class WorkloadSpec:
     suite: str = ""  #: folder the YAML came from
     path: str = ""  #: the YAML file (informational; not part of the hash)
     notes: dict[str, Any] = field(default_factory=dict)  #: free-form: calibration, sources
+    #: the declared scale ladder (YAML ``scales``): {"axis", "values", "set", "targets"}; not hashed (the
+    #: workload itself runs at its own size; ``optbench run --scales`` expands it, workloads/scales.py)
+    ladder: dict[str, Any] | None = None
+    #: on a workload expanded from a ladder: {"of": base name, "axis", "value"} (hashed)
+    scale: dict[str, Any] | None = None
 
     def resolved(self) -> dict[str, Any]:
         """Everything that changes results, as plain data (what the hash covers)."""
         data = asdict(self)
-        for key in ("path", "suite", "description", "notes"):
+        for key in ("path", "suite", "description", "notes", "ladder"):
             data.pop(key)
         if data["budget"]["steps"] is None:  # hashes of workloads without a steps budget stay what they were
             del data["budget"]["steps"]
+        if data["scale"] is None:  # nor do hashes of workloads that are no rung of a ladder
+            del data["scale"]
         return data
 
     @property
@@ -319,6 +326,7 @@ class TrialResult:
     num_evals: int = 0
     preemption_count: int = 0
     compile_time: float = 0.0  #: torch.compile + warm-up step before the clock starts (part of init_time)
+    num_params: int | None = None  #: the model's parameter count (the x axis of `optbench scaling`)
     error: str | None = None  #: a one-line reason; the traceback goes to ``traceback``
     traceback: str | None = None
 

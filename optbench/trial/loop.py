@@ -82,6 +82,7 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
     model = ranks.wrap(workload.init_model(spec.seed))  # DistributedDataParallel in a data-parallel trial
     if spec.save_weights and not out.weights:  # --save-weights (optbench landscape); a resumed trial keeps its own
         out.weights["init"] = _weights_bytes(model)
+    result.num_params = sum(p.numel() for p in model.parameters())
     state = submission.init(model, hparams, ctx)
     batches = ranks.train_batches(workload.data, ctx.batch_size, torch.Generator().manual_seed(spec.seed))
     ctx.train_batches = batches
