@@ -415,6 +415,20 @@ def landscape_cmd(
         console.print(f"  wrote {escape(str(path))}")
 
 
+@app.command("scaling")
+def scaling_cmd(
+    results: Path = typer.Argument(..., help="An experiment folder of a run with --scales."),
+    reference: str = typer.Option("adamw", help="Speed-ups are this submission's time / each submission's."),
+    out: Path | None = typer.Option(None, help="Folder for scaling.csv and scaling_<ladder>.png/.svg "
+                                    "(default: <results>/plots)."),
+) -> None:
+    """Speed-up over a reference (steps and time to target) against parameter count, per scale ladder."""
+    from optbench.report.scaling import scaling
+
+    for path in scaling(results, reference, out, console):
+        console.print(f"  wrote {escape(str(path))}")
+
+
 @app.command("calibrate")
 def calibrate_cmd(
     workload: str | None = typer.Argument(None, help="A workload name or YAML path (not with --defaults)."),
