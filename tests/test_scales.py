@@ -149,3 +149,14 @@ def test_run_scales_all_and_the_scaling_command(tmp_path):
     done = run_cli("scaling", str(tmp_path / "r" / "x"), "--reference", "adamw")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "r" / "x" / "plots" / "scaling_tiny_ladder.png").is_file()
+
+
+def test_the_report_has_a_lab_section_only_when_lab_results_exist(tmp_path):
+    from optbench.report.html import write_report
+
+    root = tmp_path / "res"
+    hand_made_results(root)
+    page = write_report(root, tmp_path / "r.html")[0].read_text()
+    assert 'id="lab"' in page and "Speed-up against model size: lad" in page
+    (root / "experiment.json").write_text(json.dumps({"workloads": {}}))
+    assert 'id="lab"' not in write_report(root, tmp_path / "r2.html")[0].read_text()
