@@ -33,7 +33,7 @@ def frequency_groups(counts: np.ndarray | list[int], num_groups: int = NUM_GROUP
     group where the examples before it end, ``floor(G * before / total)``, so each group
     holds about ``total / G`` examples; group numbers are then made consecutive (a class
     heavier than ``1/G`` leaves no empty group behind it). Classes never seen in training
-    make one more group after the rarest (their loss can only move through the others').
+    are in no group (-1): a group of them would have no training loss at all (NaN).
     """
     counts = np.asarray(counts, dtype=np.int64)
     if counts.ndim != 1 or len(counts) == 0 or (counts < 0).any():
@@ -44,10 +44,11 @@ def frequency_groups(counts: np.ndarray | list[int], num_groups: int = NUM_GROUP
     order = np.argsort(-counts, kind="stable")
     before = np.concatenate([[0], np.cumsum(counts[order])[:-1]])
     raw = np.minimum(num_groups - 1, (num_groups * before) // max(total, 1))
-    raw[counts[order] == 0] = num_groups  # unseen classes: after every seen one
-    _, consecutive = np.unique(raw, return_inverse=True)
-    groups = np.empty(len(counts), dtype=np.int64)
-    groups[order] = consecutive
+    seen = counts[order] > 0
+    groups = np.full(len(counts), -1, dtype=np.int64)
+    if seen.any():
+        _, consecutive = np.unique(raw[seen], return_inverse=True)
+        groups[order[seen]] = consecutive
     return groups
 
 
@@ -80,7 +81,7 @@ def group_loss_metrics(data: Any, elementwise_loss: Callable[[Any, torch.Tensor]
         if last.get("outputs") is not outputs or last.get("targets") is not targets:
             flat = targets.reshape(-1).long()
             ids = groups.to(flat.device)[flat.clamp(0, len(groups) - 1)]
-            ids = torch.where(flat < len(groups), ids, -1)
+            ids = torch.where(flat < len(groups), ids, -1)  # -1: a class never seen in training
             last.update(outputs=outputs, targets=targets, losses=elementwise_loss(outputs, targets).reshape(-1), ids=ids)
         return last["losses"], last["ids"]
 
