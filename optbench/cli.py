@@ -117,6 +117,10 @@ def run(
     gpus_per_trial: float = typer.Option(0.0, help="--executor ray: GPUs each trial reserves (with --device cuda)."),
     nproc_per_trial: int = typer.Option(1, min=1, help="Processes per trial: N > 1 runs each trial data-parallel "
                                         "(DDP: gloo on CPU, NCCL on CUDA; the batch size must divide by N)."),
+    scales: str | None = typer.Option(None, help="all: run every rung of the workloads' scale ladders (YAML "
+                                      "scales:) as workloads of their own; or comma-separated values of the axis."),
+    save_weights: bool = typer.Option(False, "--save-weights", help="Keep each trial's initial and final weights "
+                                      "in its folder (weights_init.pt, weights_final.pt) for `optbench landscape`."),
 ) -> None:
     """Run submissions on workloads and record every eval in a results folder.
 
@@ -128,6 +132,7 @@ def run(
     from optbench.plan import plan_from_config
     from optbench.submissions import find_submission
     from optbench.workloads import resolve_workloads, suites
+    from optbench.workloads.scales import expand as expand_scales
 
     execution = {"workers": workers, "threads": threads, "checkpoint": checkpoint, "executor": executor,
                  "ray_address": ray_address, "cpus_per_trial": cpus_per_trial, "gpus_per_trial": gpus_per_trial}
@@ -152,7 +157,7 @@ def run(
         execution["workers"] = None  # as many trials at once as the cluster holds
     names = _split(workloads)
     suite = suite or (None if names else "default")
-    found = resolve_workloads(names, suite, workloads_dir)
+    found = expand_scales(resolve_workloads(names, suite, workloads_dir), scales)
     subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
     if not subs:
         raise OptbenchError("--submissions: name at least one submission")
@@ -163,7 +168,7 @@ def run(
         clock=clock, suite_clock=suites(workloads_dir)[suite].clock if suite else None,
         stop_at_target=not keep_going, same_points_per_study=same_points_per_study,
         data_dir=str(data_dir.resolve()) if data_dir else None, compile=compile_model, amp=amp, tf32=tf32,
-        cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, **execution)
+        cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, save_weights=save_weights, **execution)
     plan = plan_from_config(found, subs, config)
     _execute(results / (name or experiment.default_experiment_name()), plan, config)
 
@@ -411,11 +416,47 @@ def plot(
     out: Path | None = typer.Option(None, "--out", help="Folder for the figures (default: <results>/plots)."),
     clock: str | None = typer.Option(None, help="wall or cpu seconds, or steps, to target (default: the clock the run counted; "
                                      "seconds: the run's own seconds)."),
+    groups: bool = typer.Option(False, "--groups", help="Instead: the training loss per class-frequency group "
+                                "(workloads with metrics: [group_loss]), one panel per submission."),
 ) -> None:
     """The report's figures as PNG and SVG files (performance profile; metric vs time and steps)."""
     from optbench.report import commands
 
-    commands.plot(results, console, err_console, out=out, clock=clock)
+    commands.plot(results, console, err_console, out=out, clock=clock, groups=groups)
+
+
+@app.command("landscape")
+def landscape_cmd(
+    trials: List[Path] = typer.Argument(..., help="One or two trial folders (results/<exp>/<sub>/study_j/<wl>/"
+                                        "trial_i) of a run with --save-weights; two are drawn side by side."),
+    out: Path | None = typer.Option(None, help="Folder for landscape.json/.png/.svg (default: <first trial>/landscape)."),
+    points: int = typer.Option(31, min=3, help="Points of the random 1-D slice."),
+    grid: int = typer.Option(15, min=3, help="The plane's grid is GRID x GRID."),
+    span: float = typer.Option(1.0, min=0.0, help="Random slices cover [-SPAN, SPAN] filter norms."),
+    rho: float = typer.Option(0.05, min=0.0, help="Radius of the sharpness perturbation, in filter norms."),
+    max_examples: int = typer.Option(2048, min=1, help="Examples per split the losses are measured on."),
+    seed: int = typer.Option(0, help="Seed of the random directions."),
+) -> None:
+    """Loss along init->final, a random direction and a plane (filter-normalised); sharpness."""
+    from optbench.tools.landscape.command import Settings, landscape
+
+    for path in landscape(trials, out, Settings(points=points, grid=grid, span=span, rho=rho,
+                                                max_examples=max_examples, seed=seed), console):
+        console.print(f"  wrote {escape(str(path))}")
+
+
+@app.command("scaling")
+def scaling_cmd(
+    results: Path = typer.Argument(..., help="An experiment folder of a run with --scales."),
+    reference: str = typer.Option("adamw", help="Speed-ups are this submission's time / each submission's."),
+    out: Path | None = typer.Option(None, help="Folder for scaling.csv and scaling_<ladder>.png/.svg "
+                                    "(default: <results>/plots)."),
+) -> None:
+    """Speed-up over a reference (steps and time to target) against parameter count, per scale ladder."""
+    from optbench.report.scaling import scaling
+
+    for path in scaling(results, reference, out, console):
+        console.print(f"  wrote {escape(str(path))}")
 
 
 @app.command("calibrate", short_help="Set a workload's target and budgets from baselines.")

@@ -215,7 +215,7 @@ def run_experiment(
         progress.begin(specs, todo, root)
 
     def record(done: FinishedTrial) -> None:
-        store.write_trial(root, done.spec, done.result, done.evals, done.runtime)
+        store.write_trial(root, done.spec, done.result, done.evals, done.runtime, done.weights)
         (root / done.spec.folder / CHECKPOINT_FILE).unlink(missing_ok=True)
         finished.append(done)
         if progress:

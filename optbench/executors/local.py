@@ -88,7 +88,7 @@ def _child(spec: TrialSpec, runtime: TrialRuntime, conn, user_env: dict) -> None
         from optbench.trial import run_trial
 
         outcome = run_trial(spec, runtime, on_eval=relay)
-    conn.send(("done", outcome.result, outcome.evals))
+    conn.send(("done", outcome.result, outcome.evals, outcome.weights))
     conn.close()
 
 
@@ -154,8 +154,8 @@ class LocalExecutor:
                                    daemon=True)
         start = time.monotonic()
 
-        def finished(result: TrialResult, evals: list[dict], **flags: bool) -> FinishedTrial:
-            return FinishedTrial(spec, result, evals, runtime=runtime, **flags)
+        def finished(result: TrialResult, evals: list[dict], weights: dict | None = None, **flags: bool) -> FinishedTrial:
+            return FinishedTrial(spec, result, evals, runtime=runtime, weights=weights or {}, **flags)
 
         try:
             process.start()
@@ -187,7 +187,7 @@ class LocalExecutor:
                         if on_eval:
                             on_eval(spec, message[1])
                         continue
-                    return finished(message[1], message[2])
+                    return finished(message[1], message[2], message[3] if len(message) > 3 else None)
                 if not process.is_alive():
                     return self._died(finished, process, evals, start, started)
                 if time.monotonic() - start > limit:

@@ -118,13 +118,18 @@ def report(results: Path, console: Any, err_console: Any, *, out: Path | None = 
     console.print(f"report written to {path}")
 
 
-def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = None, clock: str | None = None) -> None:
-    """Write every figure of the report as PNG and SVG (default ``<results>/plots``)."""
+def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = None, clock: str | None = None,
+         groups: bool = False) -> None:
+    """Write every figure of the report as PNG and SVG (default ``<results>/plots``); with ``groups``
+    the per-frequency-group losses instead (an error when no workload logged them)."""
     from optbench.report.collect import collect
     from optbench.report.figures import write_plots
+    from optbench.report.groups import write_group_plots
 
     data = collect(results, clock)
     terminal.print_missing(data.missing, err_console)
     out_dir = out or results / "plots"
-    paths = write_plots(data, out_dir)
+    paths = write_group_plots(data, out_dir) if groups else write_plots(data, out_dir)
+    if groups and not paths:
+        raise OptbenchError(f"{results}: no trial logged group losses; add group_loss to the workload's metrics")
     console.print(f"{len(paths)} files written to {out_dir}")

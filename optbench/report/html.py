@@ -21,6 +21,7 @@ from typing import Any
 from optbench import __version__
 from optbench.report.collect import ReportData, collect
 from optbench.report.format import EM_DASH, duration, finite, number
+from optbench.report.lab import lab_items
 from optbench.scoring.rules import CLOCK_UNITS
 
 #: The page's Jinja2 template, a file of the package (see pyproject.toml's package-data).
@@ -175,7 +176,7 @@ def render(data: ReportData) -> str:
         profile=uris.get("performance_profile"), workloads=_workloads(data, uris), trials=_trial_rows(data),
         has_experiment=data.experiment is not None, provenance=provenance, command=command,
         workload_rows=workload_rows, submission_rows=submission_rows, config=config,
-        analyses=analysis_html.context(data.board),
+        analyses=analysis_html.context(data.board), lab=lab_items(data),
     )
 
 

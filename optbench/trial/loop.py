@@ -84,6 +84,9 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
     ctx.parameter_roles = parameter_roles(model)  # before wrapping: the names are the model's own
     ctx.params_by_role = params_by_role(model, ctx.parameter_roles)
     model = ranks.wrap(model)  # DistributedDataParallel in a data-parallel trial
+    if spec.save_weights and not out.weights:  # --save-weights (optbench landscape); a resumed trial keeps its own
+        out.weights["init"] = _weights_bytes(model)
+    result.num_params = sum(p.numel() for p in model.parameters())
     state = submission.init(model, hparams, ctx)
     batches = ranks.train_batches(workload.data, ctx.batch_size, torch.Generator().manual_seed(spec.seed))
     ctx.train_batches = batches
@@ -150,3 +153,15 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
             checkpoint.save(model, state, ctx, clock, out)  # --checkpoint only; not submission time
     result.steps, result.submission_time = ctx.step, clock.elapsed
     result.submission_wall_time, result.submission_cpu_time = clock.wall, clock.cpu
+    if spec.save_weights:
+        out.weights["final"] = _weights_bytes(model)
+
+
+def _weights_bytes(model: torch.nn.Module) -> bytes:
+    """The model's state dict on the CPU, as ``torch.save`` bytes (picklable to the parent process)."""
+    import io
+
+    module = getattr(model, "module", model)  # DistributedDataParallel wraps the model
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu().clone() for k, v in module.state_dict().items()}, buffer)
+    return buffer.getvalue()

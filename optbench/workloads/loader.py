@@ -17,6 +17,7 @@ import yaml
 from optbench import builtin
 from optbench.errors import OptbenchError
 from optbench.spec import Budget, Clock, ComponentRef, EvalPolicy, SuiteSpec, Target, WorkloadSpec
+from optbench.workloads.scales import parse_ladder
 
 #: The built-in workloads, shipped inside the package (the repository's top-level workloads/ links to them).
 BUILTIN_WORKLOADS_DIR = builtin.WORKLOADS_DIR
@@ -25,7 +26,7 @@ SPLITS = ("train", "validation", "test")
 
 _TOP_KEYS = {
     "name", "version", "description", "dataset", "model", "loss", "target", "budget", "eval",
-    "batch_size", "metrics", "l2", "notes",
+    "batch_size", "metrics", "l2", "notes", "scales",
 }
 _REQUIRED = ("name", "version", "dataset", "model", "loss", "target", "budget", "eval", "batch_size")
 
@@ -126,7 +127,9 @@ def parse_workload(data: Any, source: str, suite: str = "") -> WorkloadSpec:
     if not isinstance(notes, dict):
         raise check.fail("notes", "a mapping", notes)
 
+    ladder = parse_ladder(data["scales"], data.get("model"), source) if data.get("scales") is not None else None
     return WorkloadSpec(
+        ladder=ladder,
         name=check.string(data["name"], "name"),
         version=check.integer(data["version"], "version"),
         description=str(data.get("description", "")).strip(),
