@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from optbench import __version__
-from optbench.errors import OptbenchError
+from optbench.errors import OptbenchError, one_line
 from optbench.spec import RunConfig
 
 # The workers' forkserver preloads this module (optbench.executors.local.PRELOAD), so under `python -m optbench.cli`
@@ -461,14 +461,18 @@ def theory_cmd(
         console.print(f"  wrote {path}")
 
 
+def error_line(exc: OptbenchError) -> str:
+    """The one line printed for bad input (folded and capped: optbench.errors.one_line)."""
+    return one_line(f"error: {exc}")
+
+
 def main() -> None:
     """Console-script entry point: one line and exit code 2 for bad input, never a traceback."""
     try:
         app()
     except OptbenchError as exc:
-        from rich.markup import escape  # messages hold brackets: "pip install 'optbench[ray]'", lists of keys
-
-        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        # messages hold brackets ("pip install 'optbench[ray]'", lists of keys): printed as text, never markup
+        err_console.print(error_line(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 
