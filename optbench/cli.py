@@ -117,7 +117,8 @@ def run(
     """Run submissions on workloads and record every eval in a results folder."""
     from optbench import experiment, tuning
     from optbench.plan import plan_from_config
-    from optbench.submissions import find_submission
+    from optbench.safeio import path_part
+    from optbench.submissions import check_distinct, find_submission
     from optbench.workloads import resolve_workloads, suites
 
     execution = {"workers": workers, "threads": threads, "checkpoint": checkpoint, "executor": executor,
@@ -132,9 +133,9 @@ def run(
         specs, config, resumed = experiment.resume(resume, force, {k: v for k, v in execution.items()
                                                                   if _given(typer_ctx, k)})
         for note in resumed.notes:
-            err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
         for change in resumed.changes:
-            err_console.print(f"[yellow]warning:[/] --force: {change}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]warning:[/] --force: {escape(change)}", highlight=False, soft_wrap=True)
         _execute(resume, specs, config, resumed=True)
         return
     if force:
@@ -147,6 +148,7 @@ def run(
     subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
     if not subs:
         raise OptbenchError("--submissions: name at least one submission")
+    check_distinct(subs)
     config = experiment.configure(
         workloads=[w.name for w in found], submissions=[s.name for s in subs], suite=suite, ruleset=ruleset,
         preset=preset, studies=studies, trials=trials,
@@ -156,7 +158,7 @@ def run(
         data_dir=str(data_dir.resolve()) if data_dir else None, compile=compile_model, amp=amp, tf32=tf32,
         cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, **execution)
     plan = plan_from_config(found, subs, config)
-    _execute(results / (name or experiment.default_experiment_name()), plan, config)
+    _execute(results / (path_part(name, "--name") if name else experiment.default_experiment_name()), plan, config)
 
 
 def _given(typer_ctx: typer.Context, option: str) -> bool:
@@ -188,7 +190,7 @@ def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -
     except KeyboardInterrupt:
         done = sum(store.is_trial_complete(root / s.folder) for s in plan)
         err_console.print(f"interrupted: {done} of {len(plan)} trials are complete and kept in {root}; "
-                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True)
+                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(130) from None
     _print_summary(root)
 
@@ -213,8 +215,8 @@ def list_workloads(workloads_dir: List[Path] = typer.Option([], help="More folde
     for name, path in sorted(discover(workloads_dir).items()):
         w = load_workload_file(path)
         op = "≤" if w.target.mode == "min" else "≥"
-        table.add_row(name, w.suite, f"{w.target.metric} {op} {w.target.value:g}", f"{w.budget.seconds:g}",
-                      str(w.budget.step_hint), str(w.batch_size), w.description.split(".")[0][:60])
+        table.add_row(*map(escape, (name, w.suite, f"{w.target.metric} {op} {w.target.value:g}", f"{w.budget.seconds:g}",
+                      str(w.budget.step_hint), str(w.batch_size), w.description.split(".")[0][:60])))
     console.print(table)
 
 
@@ -243,7 +245,7 @@ def list_submissions(submissions_dir: List[Path] = typer.Option([], help="More f
         sub = subs.read_submission(folder)
         space = sub.search_space_path.name if sub.search_space_path else "–"
         form = sub.form if sub.form in ("yaml", "algoperf") else "python"
-        table.add_row(name, form, space, sub.code_hash, str(folder))
+        table.add_row(*map(escape, (name, form, space, sub.code_hash, str(folder))))
     console.print(table)
 
 
@@ -275,13 +277,13 @@ def validate(
         elif sub.form_name == "algoperf":
             ruleset = "self"  # a self-tuning AlgoPerf file: hyperparameters=None
         wl, sub_name, sub_path = find_workload(workload), sub.name, str(sub.path)
-        console.print(f"submission {sub.name}: {sub.form_name} form, code hash {sub.code_hash}")
+        console.print(f"submission {sub.name}: {sub.form_name} form, code hash {sub.code_hash}", markup=False)
     else:
         wl = load_workload_file(path)
         check_names_registered(wl)
         found = subs.find_submission(submission)
         sub_name, sub_path = found.name, str(found.path)
-        console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}")
+        console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}", markup=False)
     wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=steps))
     outcome = run_trial(TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False))
     result = outcome.result
@@ -450,7 +452,7 @@ def theory_cmd(
     result = theory(find_workload(workload, workloads_dir), out, steps=steps, batch=batch_size, alpha=alpha,
                     runs=runs, seed=seed, cap=cap)
     info = result.info
-    console.print(f"[bold]{result.workload}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
+    console.print(f"[bold]{escape(result.workload)}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
                   f"sigma2 = {info['sigma2']:.4g} (per example; /B = {result.sigma2_batch:.4g}), B = {result.batch}, "
                   f"alpha = {result.alpha:.4g}", highlight=False)
     last = -1
@@ -458,7 +460,7 @@ def theory_cmd(
                   f"bound {result.constant_bound[last]:.3g}; decreasing: measured "
                   f"{result.decreasing_measured[last]:.3g}, bound {result.decreasing_bound[last]:.3g}", highlight=False)
     for path in result.files:
-        console.print(f"  wrote {path}")
+        console.print(f"  wrote {path}", markup=False)
 
 
 def error_line(exc: OptbenchError) -> str:

@@ -14,7 +14,7 @@ class OptbenchError(Exception):
 
 
 #: The longest error line printed (a message quoting a 20,000-element list must not flood the terminal).
-MAX_LINE = 300
+MAX_LINE = 500
 
 
 def one_line(text: str, limit: int = MAX_LINE) -> str:

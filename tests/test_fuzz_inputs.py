@@ -1,7 +1,7 @@
 """The fuzz suite: for every generated malformed input, the CLI either succeeds or prints one line and exits 2.
 
 No traceback, no hang, no silent acceptance of an input known to be invalid, an error line of at most
-300 characters, nothing written outside the results folder. The corpus is tests/fuzz/corpus.py
+500 characters, nothing written outside the results folder. The corpus is tests/fuzz/corpus.py
 (seeded); the figures over a large sample come from ``benchmarks/fuzz_inputs.py`` (docs/reliability.md).
 
 Fast lane: a sample of the cases that train nothing, in this process through typer's CliRunner.

@@ -54,7 +54,7 @@ def score(
         sys.stdout.write(json.dumps(summary_dict(board, out_dir), indent=2) + "\n")
     else:
         terminal.print_leaderboard(board, console)
-        console.print(f"CSVs and performance_profile.png/.svg in {out_dir}")
+        console.print(f"CSVs and performance_profile.png/.svg in {out_dir}", markup=False)
 
 
 def compare(
@@ -81,7 +81,7 @@ def compare(
             raise OptbenchError("--save-baseline FILE takes one results folder: optbench compare "
                                 "--save-baseline FILE RESULTS")
         side = base.save_baseline(paths[0], save_baseline, ruleset)
-        console.print(f"baseline of {side.path} ({len(side.studies)} studies) written to {save_baseline}")
+        console.print(f"baseline of {side.path} ({len(side.studies)} studies) written to {save_baseline}", markup=False)
         return 0
     if len(paths) != 2:
         raise OptbenchError("optbench compare takes BASELINE CANDIDATE (or --save-baseline FILE RESULTS)")
@@ -98,7 +98,7 @@ def report(results: Path, console: Any, err_console: Any, *, out: Path | None = 
 
     path, data = write_report(results, out, clock)
     terminal.print_missing(data.missing, err_console)
-    console.print(f"report written to {path}")
+    console.print(f"report written to {path}", markup=False)
 
 
 def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = None, clock: str | None = None) -> None:
@@ -110,4 +110,4 @@ def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = No
     terminal.print_missing(data.missing, err_console)
     out_dir = out or results / "plots"
     paths = write_plots(data, out_dir)
-    console.print(f"{len(paths)} files written to {out_dir}")
+    console.print(f"{len(paths)} files written to {out_dir}", markup=False)

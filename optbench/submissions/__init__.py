@@ -22,6 +22,7 @@ from optbench.submissions.folder import (
     SubmissionFolder,
     code_hash,
     discover,
+    check_distinct,
     find_submission,
     read_submission,
     submission_dirs,
@@ -31,6 +32,6 @@ from optbench.submissions.schedules import SCHEDULE_KEYS, warmup_schedule
 
 __all__ = [
     "BUILTIN_SUBMISSIONS_DIR", "SEARCH_SPACE_FILES", "SCHEDULE_KEYS", "LoadedSubmission", "SubmissionFolder",
-    "code_hash", "discover", "find_submission", "load_folder", "load_submission", "read_submission", "submission_dirs",
+    "check_distinct", "code_hash", "discover", "find_submission", "load_folder", "load_submission", "read_submission", "submission_dirs",
     "warmup_schedule",
 ]

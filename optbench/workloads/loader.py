@@ -12,10 +12,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from optbench import builtin
+from optbench import builtin, safeio
 from optbench.errors import OptbenchError
+from optbench.safeio import path_part, show
 from optbench.spec import Budget, Clock, ComponentRef, EvalPolicy, SuiteSpec, Target, WorkloadSpec
 
 #: The built-in workloads, shipped inside the package (the repository's top-level workloads/ links to them).
@@ -37,13 +36,13 @@ class _Checker:
         self.source = source
 
     def fail(self, key: str, expected: str, got: Any = ...) -> OptbenchError:
-        tail = "" if got is ... else f", got {got!r}"
+        tail = "" if got is ... else f", got {show(got)}"
         return OptbenchError(f"{self.source}: {key}: expected {expected}{tail}")
 
     def mapping(self, data: Any, key: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
         if not isinstance(data, dict):
             raise self.fail(key, "a mapping", data)
-        unknown = sorted(set(data) - allowed)
+        unknown = sorted((str(k) for k in set(data) - allowed), key=str)
         if unknown:
             where = f"{key}." if key else ""
             raise OptbenchError(
@@ -92,7 +91,7 @@ def parse_workload(data: Any, source: str, suite: str = "") -> WorkloadSpec:
 
     target_data = check.mapping(data["target"], "target", {"metric", "value", "mode"}, ("metric", "value", "mode"))
     metric = check.string(target_data["metric"], "target.metric")
-    if metric.count("/") != 1 or metric.split("/")[0] not in SPLITS:
+    if metric.count("/") != 1 or metric.split("/")[0] not in SPLITS or not metric.split("/")[1].strip():
         raise check.fail("target.metric", "<split>/<metric> with split one of train, validation, test", metric)
     mode = target_data["mode"]
     if mode not in ("min", "max"):
@@ -127,7 +126,7 @@ def parse_workload(data: Any, source: str, suite: str = "") -> WorkloadSpec:
         raise check.fail("notes", "a mapping", notes)
 
     return WorkloadSpec(
-        name=check.string(data["name"], "name"),
+        name=path_part(check.string(data["name"], "name"), f"{source}: name"),
         version=check.integer(data["version"], "version"),
         description=str(data.get("description", "")).strip(),
         dataset=check.component(data["dataset"], "dataset"),
@@ -162,15 +161,8 @@ def check_names_registered(spec: WorkloadSpec) -> None:
 
 
 def read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise OptbenchError(f"{path}: no such file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise OptbenchError(f"{path}: not valid YAML{where}: {problem}") from None
+    """A YAML file through the shared safe reader (optbench.safeio: UTF-8, no aliases, no duplicate keys)."""
+    return safeio.read_yaml(path)
 
 
 def load_workload_file(path: Path) -> WorkloadSpec:

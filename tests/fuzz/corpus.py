@@ -101,6 +101,8 @@ KINDS: dict[str, Callable[[Any], bool] | None] = {
     "name": lambda v: isinstance(v, str) and v.replace("_", "").replace("-", "").isalnum(),
     "str": lambda v: isinstance(v, str) and bool(v.strip()),
     "any": None,
+    # a feasible point or a constant: anything plain but null and non-finite numbers
+    "point": lambda v: v is not None and not (isinstance(v, float) and not _finite(v)),
 }
 
 
@@ -223,9 +225,8 @@ def make_optimizer(params, hparams, ctx):
     return torch.optim.SGD(params, lr=float(hparams.get("learning_rate", 0.1)))
 """
 SPACE = {"learning_rate": {"min": 1e-4, "max": 0.5, "scaling": "log"}, "momentum": {"feasible_points": [0.0, 0.9]}}
-SPACE_KINDS = {"learning_rate": "map", "learning_rate.min": "num+", "learning_rate.max": "num+",
-               "learning_rate.scaling": "str", "momentum": "map", "momentum.feasible_points": "any",
-               "momentum.feasible_points.0": "num", "momentum.feasible_points.1": "num"}
+SPACE_KINDS = {"learning_rate.min": "num+", "learning_rate.max": "num+", "learning_rate.scaling": "str",
+               "momentum.feasible_points.0": "point", "momentum.feasible_points.1": "point"}
 SUB_YAML = {"optimizer": "torch.optim.SGD", "defaults": {"learning_rate": 0.05, "momentum": 0.9},
             "description": "plain SGD"}
 SUB_YAML_KINDS = {"optimizer": "str", "defaults": "map", "defaults.learning_rate": "num+",
@@ -345,7 +346,7 @@ def _results_cases(rng: random.Random, n: int) -> list[Case]:
                 ("plot", "@ROOT@/experiment"), ("compare", "@ROOT@/experiment", "@ROOT@/experiment")]
     out = []
     n_trial = n * 2 // 3
-    for label, body, invalid in structured_mutations(trial, trial_kinds, json_dump, JSON_TEXT_VALUES, rng, n_trial,
+    for label, body, _invalid in structured_mutations(trial, trial_kinds, json_dump, JSON_TEXT_VALUES, rng, n_trial,
                                                      yaml_like=False):
         files = dict(base_files)
         files[rng.choice(trial_paths)] = body
@@ -370,7 +371,7 @@ def _baseline_cases(rng: random.Random, n: int) -> list[Case]:
                                                      yaml_like=False):
         files = {**base_files, "baseline.json": body}
         out.append(Case("baseline", f"baseline.json:{label}", ("compare", "@ROOT@/baseline.json", "@ROOT@/experiment"),
-                        files, None))
+                        files, invalid))
     for study in (0.5, "0", [0], None):
         data = copy.deepcopy(baseline)
         data["results"]["tiny"]["adamw"]["study"] = [study, 1]
@@ -387,7 +388,7 @@ def _algoperf_cases(rng: random.Random, n: int) -> list[Case]:
                                                      n_targets, yaml_like=False):
         files = {tree: _evals_csv().encode(), "targets.json": body}
         out.append(Case("algoperf", f"targets:{label}", ("score", "@ROOT@/logs", "--format", "algoperf", "--targets",
-                        "@ROOT@/targets.json", "--out", "@ROOT@/out"), files, None))
+                        "@ROOT@/targets.json", "--out", "@ROOT@/out"), files, invalid))
     csv_mutations: list[tuple[str, bytes, Any]] = [
         ("csv-not-utf8", b"\xff\xfe\xfa" * 10, None), ("csv-empty", b"", None),
         ("csv-header-only", (EVALS_HEADER + "\n").encode(), None),

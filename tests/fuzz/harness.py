@@ -29,7 +29,7 @@ from pathlib import Path
 
 from tests.fuzz.corpus import Case, materialize
 
-MAX_LINE = 300
+MAX_LINE = 500
 #: Folders of the sandbox a command may write into: --results/--out targets and the experiment's own outputs.
 WRITABLE = ("out", "experiment")
 VERDICTS = ("clean", "traceback", "hang", "silent", "unclean", "escaped")
