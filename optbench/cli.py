@@ -255,43 +255,13 @@ def validate(
     steps: int = typer.Option(5, min=1, help="Steps to run as a smoke test."),
     workload: str = typer.Option("digits_mlp", help="Workload used to smoke-test a submission."),
     submission: str = typer.Option("adamw", help="Submission used to smoke-test a workload."),
+    timeout: float = typer.Option(120.0, help="Seconds the smoke test may take before it counts as hung."),
 ) -> None:
-    """Check a workload YAML or a submission folder, then train it for a few steps."""
-    import dataclasses
+    """Check a workload YAML or a submission folder, then train it for a few steps (in a worker process,
+    as `run` does: its crash or hang is one line, exit 2)."""
+    from optbench.tools.validate import validate as validate_path
 
-    from optbench import submissions as subs
-    from optbench import tuning
-    from optbench.spec import Budget, TrialSpec
-    from optbench.trial import run_trial
-    from optbench.workloads import find_workload, load_workload_file
-    from optbench.workloads.loader import check_names_registered
-
-    hparams, ruleset = {}, "external"
-    if path.is_dir():
-        sub = subs.load_folder(subs.read_submission(path))
-        if sub.search_space_path:
-            space = tuning.load_search_space(sub.search_space_path)
-            first = tuning.sample_points(space, 1, 0, source=str(sub.search_space_path))[0]
-            if sub.form_name == "algoperf":  # AlgoPerf's files have no defaults: train on the first point
-                hparams = first
-        elif sub.form_name == "algoperf":
-            ruleset = "self"  # a self-tuning AlgoPerf file: hyperparameters=None
-        wl, sub_name, sub_path = find_workload(workload), sub.name, str(sub.path)
-        console.print(f"submission {sub.name}: {sub.form_name} form, code hash {sub.code_hash}", markup=False)
-    else:
-        wl = load_workload_file(path)
-        check_names_registered(wl)
-        found = subs.find_submission(submission)
-        sub_name, sub_path = found.name, str(found.path)
-        console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}", markup=False)
-    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=steps))
-    outcome = run_trial(TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False))
-    result = outcome.result
-    if result.status == "failed":
-        raise OptbenchError(f"{path}: failed while training: {result.error}")
-    last = outcome.evals[-1] if outcome.evals else {}
-    console.print(f"[green]ok[/]: {result.steps} steps ({result.status}), train/loss {last.get('train/loss', float('nan')):.4g}, "
-                  f"{wl.target.metric} {last.get(wl.target.metric, float('nan')):.4g}")
+    validate_path(path, console, steps=steps, workload=workload, submission=submission, timeout=timeout)
 
 
 @app.command("score")

@@ -8,7 +8,6 @@ silently fall back to a default and change what is measured.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +54,7 @@ class _Checker:
         return data
 
     def number(self, value: Any, key: str, positive: bool = False, nonnegative: bool = False) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not safeio.finite_number(value):
             raise self.fail(key, "a finite number", value)
         if positive and value <= 0:
             raise self.fail(key, "a number > 0", value)

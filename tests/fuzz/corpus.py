@@ -79,7 +79,7 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 """
 BAD_BYTES: list[tuple[str, bytes]] = [
     ("not-utf8", b"\xff\xfe\x00bad \xc3\x28 bytes\n"), ("latin1", "name: caf\xe9\n".encode("latin-1")),
-    ("empty", b""), ("nul-bytes", b"\x00" * 64), ("bom", b"\xef\xbb\xbf{}"), ("binary", bytes(range(256)) * 4),
+    ("nul-bytes", b"\x00" * 64), ("binary", bytes(range(256)) * 4),
 ]
 
 
@@ -229,8 +229,8 @@ SPACE_KINDS = {"learning_rate.min": "num+", "learning_rate.max": "num+", "learni
                "momentum.feasible_points.0": "point", "momentum.feasible_points.1": "point"}
 SUB_YAML = {"optimizer": "torch.optim.SGD", "defaults": {"learning_rate": 0.05, "momentum": 0.9},
             "description": "plain SGD"}
-SUB_YAML_KINDS = {"optimizer": "str", "defaults": "map", "defaults.learning_rate": "num+",
-                  "defaults.momentum": "num0", "description": "any"}
+SUB_YAML_KINDS = {"optimizer": "str", "defaults": "map", "defaults.learning_rate": "point",
+                  "defaults.momentum": "point", "description": "any"}
 TARGETS = {"benchmark_version": "0.5", "base_workloads": ["wmt"], "held_out_workloads": [],
            "workloads": {"wmt": {"target_metric_name": "bleu", "validation_target_value": 30.0, "step_hint": 133}}}
 TARGETS_KINDS = {"base_workloads": "any", "workloads": "map", "workloads.wmt": "map",
@@ -325,8 +325,8 @@ def _submission_cases(rng: random.Random, n: int) -> list[Case]:
                      "fzmod_raises.py": b"raise ValueError('boom at import')\n"}
         else:
             files = {"subs/fz/submission.py": source.encode()}
-        out.append(Case("submission", f"validate:{label}", ("validate", "@ROOT@/subs/fz", "--steps", "1"), files,
-                        invalid, heavy=True))
+        out.append(Case("submission", f"validate:{label}", ("validate", "@ROOT@/subs/fz", "--steps", "1", "--timeout",
+                                                            "25"), files, invalid, heavy=True))
     return out[:n] if n >= 12 else out[-n:]
 
 
