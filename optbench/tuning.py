@@ -220,6 +220,9 @@ def _check_value(value: Any, where: str) -> None:
                             "or list; quote it to pass it as a string")
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and not safeio.finite_number(value):
         raise OptbenchError(f"{where}: {_show(value)} is not a finite number; give a finite value")
+    elif isinstance(value, str) and value.strip().lower().lstrip("+-.") in ("nan", "inf", "infinity"):
+        raise OptbenchError(f"{where}: {_show(value)} is not a finite number (a submission would read it as one); "
+                            "give a finite value")
 
 
 def parse_hparams_values(values: Mapping[Any, Any], source: str) -> dict[str, Any]:
