@@ -316,3 +316,19 @@ def test_validate_isolates_the_submission(tmp_path, label):
     assert outcome.verdict == "clean" and outcome.code == 2, (outcome.verdict, outcome.detail, outcome.stderr)
     assert needle in outcome.stderr, outcome.stderr
     assert "digits_mlp" in outcome.stdout  # it names the workload it used
+
+
+def test_validation_fraction_out_of_range():
+    from optbench.workloads.parts.datasets_packaged import digits
+
+    for fractions in ({"validation_fraction": 1.5}, {"validation_fraction": 0.6, "test_fraction": 0.5},
+                      {"validation_fraction": -0.1}):
+        with pytest.raises(OptbenchError, match="validation_fraction"):
+            digits(**fractions)
+
+
+def test_workloads_dir_with_only_paths_is_refused(tmp_path):
+    write(tmp_path / "w.yaml", GOOD)
+    (tmp_path / "more").mkdir()
+    refused("run", "--workloads", tmp_path / "w.yaml", "--workloads-dir", tmp_path / "more", "--submissions",
+            "sgd_nesterov", "--results", tmp_path / "out", needle="--workloads-dir")

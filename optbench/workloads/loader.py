@@ -245,6 +245,9 @@ def resolve_workloads(names: list[str], suite: str | None, extra: list[Path] | N
         if suite not in known:
             raise OptbenchError(f"unknown suite {suite!r}; known: {', '.join(sorted(known))}")
         names = [*known[suite].workloads, *[n for n in names if n not in known[suite].workloads]]
+    if extra and names and not suite and all(n.endswith((".yaml", ".yml")) or "/" in n for n in names):
+        raise OptbenchError("--workloads-dir has no effect when every --workloads entry is a path; drop it, or "
+                            "name the workloads it holds")
     specs = [find_workload(n, extra) for n in names]
     seen: set[str] = set()
     for spec in specs:
