@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from optbench import __version__
-from optbench.errors import OptbenchError
+from optbench.errors import OptbenchError, one_line
 from optbench.spec import RunConfig
 
 if TYPE_CHECKING:
@@ -130,7 +130,8 @@ def run(
     """
     from optbench import experiment, tuning
     from optbench.plan import plan_from_config
-    from optbench.submissions import find_submission
+    from optbench.safeio import path_part
+    from optbench.submissions import check_distinct, find_submission
     from optbench.workloads import resolve_workloads, suites
     from optbench.workloads.scales import expand as expand_scales
 
@@ -146,9 +147,9 @@ def run(
         specs, config, resumed = experiment.resume(resume, force, {k: v for k, v in execution.items()
                                                                   if _given(typer_ctx, k)})
         for note in resumed.notes:
-            err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
         for change in resumed.changes:
-            err_console.print(f"[yellow]warning:[/] --force: {change}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]warning:[/] --force: {escape(change)}", highlight=False, soft_wrap=True)
         _execute(resume, specs, config, resumed=True)
         return
     if force:
@@ -161,6 +162,7 @@ def run(
     subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
     if not subs:
         raise OptbenchError("--submissions: name at least one submission")
+    check_distinct(subs)
     config = experiment.configure(
         workloads=[w.name for w in found], submissions=[s.name for s in subs], suite=suite, ruleset=ruleset,
         preset=preset, studies=studies, trials=trials,
@@ -170,7 +172,7 @@ def run(
         data_dir=str(data_dir.resolve()) if data_dir else None, compile=compile_model, amp=amp, tf32=tf32,
         cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, save_weights=save_weights, **execution)
     plan = plan_from_config(found, subs, config)
-    _execute(results / (name or experiment.default_experiment_name()), plan, config)
+    _execute(results / (path_part(name, "--name") if name else experiment.default_experiment_name()), plan, config)
 
 
 def _given(typer_ctx: typer.Context, option: str) -> bool:
@@ -202,7 +204,7 @@ def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -
     except KeyboardInterrupt:
         done = sum(store.is_trial_complete(root / s.folder) for s in plan)
         err_console.print(f"interrupted: {done} of {len(plan)} trials are complete and kept in {root}; "
-                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True)
+                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(130) from None
     _print_summary(root)
     _exit_for(experiment.run_outcome(root, plan))
@@ -271,7 +273,7 @@ def list_submissions(submissions_dir: List[Path] = typer.Option([], metavar="<di
         sub = subs.read_submission(folder)
         space = sub.search_space_path.name if sub.search_space_path else "–"
         form = sub.form if sub.form in ("yaml", "algoperf") else "python"
-        table.add_row(name, form, space, sub.code_hash, str(folder))
+        table.add_row(*map(escape, (name, form, space, sub.code_hash, str(folder))))
     console.print(table)
 
 
@@ -281,43 +283,13 @@ def validate(
     steps: int = typer.Option(5, min=1, help="Steps to run as a smoke test."),
     workload: str = typer.Option("digits_mlp", help="Workload used to smoke-test a submission."),
     submission: str = typer.Option("adamw", help="Submission used to smoke-test a workload."),
+    timeout: float = typer.Option(120.0, help="Seconds the smoke test may take before it counts as hung."),
 ) -> None:
-    """Check a workload YAML or a submission folder, then train it for a few steps."""
-    import dataclasses
+    """Check a workload YAML or a submission folder, then train it for a few steps (in a worker process,
+    as `run` does: its crash or hang is one line, exit 2)."""
+    from optbench.tools.validate import validate as validate_path
 
-    from optbench import submissions as subs
-    from optbench import tuning
-    from optbench.spec import Budget, TrialSpec
-    from optbench.trial import run_trial
-    from optbench.workloads import find_workload, load_workload_file
-    from optbench.workloads.loader import check_names_registered
-
-    hparams, ruleset = {}, "external"
-    if path.is_dir():
-        sub = subs.load_folder(subs.read_submission(path))
-        if sub.search_space_path:
-            space = tuning.load_search_space(sub.search_space_path)
-            first = tuning.sample_points(space, 1, 0, source=str(sub.search_space_path))[0]
-            if sub.form_name == "algoperf":  # AlgoPerf's files have no defaults: train on the first point
-                hparams = first
-        elif sub.form_name == "algoperf":
-            ruleset = "self"  # a self-tuning AlgoPerf file: hyperparameters=None
-        wl, sub_name, sub_path = find_workload(workload), sub.name, str(sub.path)
-        console.print(f"submission {sub.name}: {sub.form_name} form, code hash {sub.code_hash}")
-    else:
-        wl = load_workload_file(path)
-        check_names_registered(wl)
-        found = subs.find_submission(submission)
-        sub_name, sub_path = found.name, str(found.path)
-        console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}")
-    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=steps))
-    outcome = run_trial(TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False))
-    result = outcome.result
-    if result.status == "failed":
-        raise OptbenchError(f"{path}: failed while training: {result.error}")
-    last = outcome.evals[-1] if outcome.evals else {}
-    console.print(f"[green]ok[/]: {result.steps} steps ({result.status}), train/loss {last.get('train/loss', float('nan')):.4g}, "
-                  f"{wl.target.metric} {last.get(wl.target.metric, float('nan')):.4g}")
+    validate_path(path, console, steps=steps, workload=workload, submission=submission, timeout=timeout)
 
 
 @app.command("score", short_help="Time-to-target, performance profiles, scores.")
@@ -521,7 +493,7 @@ def theory_cmd(
     result = theory(find_workload(workload, workloads_dir), out, steps=steps, batch=batch_size, alpha=alpha,
                     runs=runs, seed=seed, cap=cap)
     info = result.info
-    console.print(f"[bold]{result.workload}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
+    console.print(f"[bold]{escape(result.workload)}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
                   f"sigma2 = {info['sigma2']:.4g} (per example; /B = {result.sigma2_batch:.4g}), B = {result.batch}, "
                   f"alpha = {result.alpha:.4g}", highlight=False)
     last = -1
@@ -529,7 +501,12 @@ def theory_cmd(
                   f"bound {result.constant_bound[last]:.3g}; decreasing: measured "
                   f"{result.decreasing_measured[last]:.3g}, bound {result.decreasing_bound[last]:.3g}", highlight=False)
     for path in result.files:
-        console.print(f"  wrote {path}")
+        console.print(f"  wrote {path}", markup=False)
+
+
+def error_line(exc: OptbenchError) -> str:
+    """The one line printed for bad input (folded and capped: optbench.errors.one_line)."""
+    return one_line(f"error: {exc}")
 
 
 def main() -> None:
@@ -537,9 +514,8 @@ def main() -> None:
     try:
         app()
     except OptbenchError as exc:
-        from rich.markup import escape  # messages hold brackets: "pip install 'optbench[ray]'", lists of keys
-
-        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        # messages hold brackets ("pip install 'optbench[ray]'", lists of keys): printed as text, never markup
+        err_console.print(error_line(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -108,12 +108,31 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
+    """A JSON object from a results file (optbench.safeio: UTF-8, parser limits, a regular file)."""
+    from optbench import safeio
+
     try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such file") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{path}: not readable JSON ({exc})") from None
+        return safeio.read_json(path)
+    except ResultsError:
+        raise
+    except OptbenchError as exc:
+        raise ResultsError(str(exc)) from None
+
+
+def read_trial(path: Path) -> dict[str, Any] | None:
+    """trial.json's record when it is complete and well-typed (optbench.schemas.TrialRecord), else None:
+    a damaged trial counts as not finished (``run --resume`` runs it again; scoring warns and skips it)."""
+    from optbench.schemas import TrialRecord, check
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        record = read_json(path)
+        check(TrialRecord, record, str(path))
+    except OptbenchError:
+        return None
+    return record
 
 
 def check_writable(root: Path) -> None:
@@ -187,13 +206,7 @@ def write_trial(root: Path, spec: TrialSpec, result: TrialResult, evals: list[di
 
 def is_trial_complete(folder: Path) -> bool:
     """A trial is done when its trial.json exists and parses with a status."""
-    path = Path(folder) / TRIAL_FILE
-    if not path.is_file():
-        return False
-    try:
-        return "status" in json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return False
+    return read_trial(Path(folder) / TRIAL_FILE) is not None
 
 
 def write_experiment(root: Path, data: dict[str, Any]) -> None:
@@ -222,9 +235,8 @@ def load_trials(root: Path) -> pd.DataFrame:
 
     records = []
     for path in trial_files(root):
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
+        record = read_trial(path)
+        if record is None:
             continue  # a half-written file cannot exist (atomic writes); a hand-damaged one is skipped
         record["path"] = str(path.parent)
         records.append(record)

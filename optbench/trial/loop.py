@@ -65,6 +65,16 @@ def run_trial(spec: TrialSpec, runtime: TrialRuntime | None = None, on_eval: Eva
     return outcome
 
 
+def _batch_size(submission: Any, wl: Any) -> int:
+    """The submission's batch size for ``wl`` (None: the workload's); anything but a whole number >= 1 fails the
+    trial at once (a batch size of -1 would otherwise wait for the wall-clock limit)."""
+    size = submission.batch_size(wl.name)
+    size = wl.batch_size if size is None else size
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise OptbenchError(f"get_batch_size({wl.name!r}) returned {size!r}; expected a whole number >= 1 or None")
+    return size
+
+
 def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start: float,
            on_eval: EvalCallback | None) -> None:
     # -- set-up: not submission time ------------------------------------------------------------
@@ -76,8 +86,7 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
     submission = load_submission(spec.submission_path)
     hparams = submission.resolve_hparams(spec.hparams)
     wl, result, ranks = spec.workload, out.result, rank_hooks.current()  # ranks: no-ops on one process
-    ctx = Context(wl.name, wl.budget.step_hint, spec.budget_seconds,
-                  submission.batch_size(wl.name) or wl.batch_size, str(device), spec.seed,
+    ctx = Context(wl.name, wl.budget.step_hint, spec.budget_seconds, _batch_size(submission, wl), str(device), spec.seed,
                   metadata={**workload.data.info, **workload.data.metadata},
                   ruleset=spec.ruleset, evals=out.evals, runtime=workload)
     model = workload.init_model(spec.seed)
