@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from optbench import __version__
-from optbench.errors import OptbenchError
+from optbench.errors import OptbenchError, one_line
 from optbench.spec import RunConfig
 
 if TYPE_CHECKING:
@@ -117,6 +117,10 @@ def run(
     gpus_per_trial: float = typer.Option(0.0, help="--executor ray: GPUs each trial reserves (with --device cuda)."),
     nproc_per_trial: int = typer.Option(1, min=1, help="Processes per trial: N > 1 runs each trial data-parallel "
                                         "(DDP: gloo on CPU, NCCL on CUDA; the batch size must divide by N)."),
+    scales: str | None = typer.Option(None, help="all: run every rung of the workloads' scale ladders (YAML "
+                                      "scales:) as workloads of their own; or comma-separated values of the axis."),
+    save_weights: bool = typer.Option(False, "--save-weights", help="Keep each trial's initial and final weights "
+                                      "in its folder (weights_init.pt, weights_final.pt) for `optbench landscape`."),
 ) -> None:
     """Run submissions on workloads and record every eval in a results folder.
 
@@ -126,8 +130,10 @@ def run(
     """
     from optbench import experiment, tuning
     from optbench.plan import plan_from_config
-    from optbench.submissions import find_submission
+    from optbench.safeio import path_part
+    from optbench.submissions import check_distinct, find_submission
     from optbench.workloads import resolve_workloads, suites
+    from optbench.workloads.scales import expand as expand_scales
 
     execution = {"workers": workers, "threads": threads, "checkpoint": checkpoint, "executor": executor,
                  "ray_address": ray_address, "cpus_per_trial": cpus_per_trial, "gpus_per_trial": gpus_per_trial}
@@ -141,9 +147,9 @@ def run(
         specs, config, resumed = experiment.resume(resume, force, {k: v for k, v in execution.items()
                                                                   if _given(typer_ctx, k)})
         for note in resumed.notes:
-            err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
         for change in resumed.changes:
-            err_console.print(f"[yellow]warning:[/] --force: {change}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]warning:[/] --force: {escape(change)}", highlight=False, soft_wrap=True)
         _execute(resume, specs, config, resumed=True)
         return
     if force:
@@ -152,10 +158,11 @@ def run(
         execution["workers"] = None  # as many trials at once as the cluster holds
     names = _split(workloads)
     suite = suite or (None if names else "default")
-    found = resolve_workloads(names, suite, workloads_dir)
+    found = expand_scales(resolve_workloads(names, suite, workloads_dir), scales)
     subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
     if not subs:
         raise OptbenchError("--submissions: name at least one submission")
+    check_distinct(subs)
     config = experiment.configure(
         workloads=[w.name for w in found], submissions=[s.name for s in subs], suite=suite, ruleset=ruleset,
         preset=preset, studies=studies, trials=trials,
@@ -163,9 +170,9 @@ def run(
         clock=clock, suite_clock=suites(workloads_dir)[suite].clock if suite else None,
         stop_at_target=not keep_going, same_points_per_study=same_points_per_study,
         data_dir=str(data_dir.resolve()) if data_dir else None, compile=compile_model, amp=amp, tf32=tf32,
-        cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, **execution)
+        cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, save_weights=save_weights, **execution)
     plan = plan_from_config(found, subs, config)
-    _execute(results / (name or experiment.default_experiment_name()), plan, config)
+    _execute(results / (path_part(name, "--name") if name else experiment.default_experiment_name()), plan, config)
 
 
 def _given(typer_ctx: typer.Context, option: str) -> bool:
@@ -197,7 +204,7 @@ def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -
     except KeyboardInterrupt:
         done = sum(store.is_trial_complete(root / s.folder) for s in plan)
         err_console.print(f"interrupted: {done} of {len(plan)} trials are complete and kept in {root}; "
-                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True)
+                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(130) from None
     _print_summary(root)
     _exit_for(experiment.run_outcome(root, plan))
@@ -266,7 +273,7 @@ def list_submissions(submissions_dir: List[Path] = typer.Option([], metavar="<di
         sub = subs.read_submission(folder)
         space = sub.search_space_path.name if sub.search_space_path else "–"
         form = sub.form if sub.form in ("yaml", "algoperf") else "python"
-        table.add_row(name, form, space, sub.code_hash, str(folder))
+        table.add_row(*map(escape, (name, form, space, sub.code_hash, str(folder))))
     console.print(table)
 
 
@@ -276,43 +283,13 @@ def validate(
     steps: int = typer.Option(5, min=1, help="Steps to run as a smoke test."),
     workload: str = typer.Option("digits_mlp", help="Workload used to smoke-test a submission."),
     submission: str = typer.Option("adamw", help="Submission used to smoke-test a workload."),
+    timeout: float = typer.Option(120.0, help="Seconds the smoke test may take before it counts as hung."),
 ) -> None:
-    """Check a workload YAML or a submission folder, then train it for a few steps."""
-    import dataclasses
+    """Check a workload YAML or a submission folder, then train it for a few steps (in a worker process,
+    as `run` does: its crash or hang is one line, exit 2)."""
+    from optbench.tools.validate import validate as validate_path
 
-    from optbench import submissions as subs
-    from optbench import tuning
-    from optbench.spec import Budget, TrialSpec
-    from optbench.trial import run_trial
-    from optbench.workloads import find_workload, load_workload_file
-    from optbench.workloads.loader import check_names_registered
-
-    hparams, ruleset = {}, "external"
-    if path.is_dir():
-        sub = subs.load_folder(subs.read_submission(path))
-        if sub.search_space_path:
-            space = tuning.load_search_space(sub.search_space_path)
-            first = tuning.sample_points(space, 1, 0, source=str(sub.search_space_path))[0]
-            if sub.form_name == "algoperf":  # AlgoPerf's files have no defaults: train on the first point
-                hparams = first
-        elif sub.form_name == "algoperf":
-            ruleset = "self"  # a self-tuning AlgoPerf file: hyperparameters=None
-        wl, sub_name, sub_path = find_workload(workload), sub.name, str(sub.path)
-        console.print(f"submission {sub.name}: {sub.form_name} form, code hash {sub.code_hash}")
-    else:
-        wl = load_workload_file(path)
-        check_names_registered(wl)
-        found = subs.find_submission(submission)
-        sub_name, sub_path = found.name, str(found.path)
-        console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}")
-    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=steps))
-    outcome = run_trial(TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False))
-    result = outcome.result
-    if result.status == "failed":
-        raise OptbenchError(f"{path}: failed while training: {result.error}")
-    last = outcome.evals[-1] if outcome.evals else {}
-    console.print(f"[green]ok[/]: {result.steps} steps ({result.status}), train/loss {last.get('train/loss', float('nan')):.4g}, "
-                  f"{wl.target.metric} {last.get(wl.target.metric, float('nan')):.4g}")
+    validate_path(path, console, steps=steps, workload=workload, submission=submission, timeout=timeout)
 
 
 @app.command("score", short_help="Time-to-target, performance profiles, scores.")
@@ -338,13 +315,20 @@ def score(
                                        "common count)."),
     trials: int | None = typer.Option(None, min=1, help="Trials expected per study (default: the most common "
                                       "count; self-tuning: 1)."),
+    both_clocks: bool = typer.Option(True, "--both-clocks/--one-clock", help="Also score on the other clock "
+                                     "(steps <-> seconds) and print the rank changes."),
+    stats: bool = typer.Option(False, "--stats", help="Paired tests of time to target per workload and pair, "
+                               "and the speedrun check (pairwise_tests.csv, speedrun_checks.csv)."),
+    tuning_curve: bool = typer.Option(False, "--tuning-curve", help="Also the score and time to target with "
+                                      "k = 1..N trials per study (tuning_curve.csv/.png)."),
 ) -> None:
     """Score a results folder: time-to-target, performance profiles, scores (docs/design.md §6)."""
     from optbench.report import commands
 
     commands.score(results, console, err_console, fmt=fmt, targets=targets, ruleset=ruleset, clock=clock,
                    tau_max=tau_max, reference=reference, out=out, as_json=as_json, strict=strict,
-                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials)
+                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials, tuning_curve=tuning_curve,
+                   both_clocks=both_clocks, stats=stats)
 
 
 @data_app.command("check", short_help="Check that a data folder holds what a workload reads.")
@@ -404,11 +388,47 @@ def plot(
     out: Path | None = typer.Option(None, "--out", help="Folder for the figures (default: <results>/plots)."),
     clock: str | None = typer.Option(None, help="wall or cpu seconds, or steps, to target (default: the clock the run counted; "
                                      "seconds: the run's own seconds)."),
+    groups: bool = typer.Option(False, "--groups", help="Instead: the training loss per class-frequency group "
+                                "(workloads with metrics: [group_loss]), one panel per submission."),
 ) -> None:
     """The report's figures as PNG and SVG files (performance profile; metric vs time and steps)."""
     from optbench.report import commands
 
-    commands.plot(results, console, err_console, out=out, clock=clock)
+    commands.plot(results, console, err_console, out=out, clock=clock, groups=groups)
+
+
+@app.command("landscape")
+def landscape_cmd(
+    trials: List[Path] = typer.Argument(..., help="One or two trial folders (results/<exp>/<sub>/study_j/<wl>/"
+                                        "trial_i) of a run with --save-weights; two are drawn side by side."),
+    out: Path | None = typer.Option(None, help="Folder for landscape.json/.png/.svg (default: <first trial>/landscape)."),
+    points: int = typer.Option(31, min=3, help="Points of the random 1-D slice."),
+    grid: int = typer.Option(15, min=3, help="The plane's grid is GRID x GRID."),
+    span: float = typer.Option(1.0, min=0.0, help="Random slices cover [-SPAN, SPAN] filter norms."),
+    rho: float = typer.Option(0.05, min=0.0, help="Radius of the sharpness perturbation, in filter norms."),
+    max_examples: int = typer.Option(2048, min=1, help="Examples per split the losses are measured on."),
+    seed: int = typer.Option(0, help="Seed of the random directions."),
+) -> None:
+    """Loss along init->final, a random direction and a plane (filter-normalised); sharpness."""
+    from optbench.tools.landscape.command import Settings, landscape
+
+    for path in landscape(trials, out, Settings(points=points, grid=grid, span=span, rho=rho,
+                                                max_examples=max_examples, seed=seed), console):
+        console.print(f"  wrote {escape(str(path))}")
+
+
+@app.command("scaling")
+def scaling_cmd(
+    results: Path = typer.Argument(..., help="An experiment folder of a run with --scales."),
+    reference: str = typer.Option("adamw", help="Speed-ups are this submission's time / each submission's."),
+    out: Path | None = typer.Option(None, help="Folder for scaling.csv and scaling_<ladder>.png/.svg "
+                                    "(default: <results>/plots)."),
+) -> None:
+    """Speed-up over a reference (steps and time to target) against parameter count, per scale ladder."""
+    from optbench.report.scaling import scaling
+
+    for path in scaling(results, reference, out, console):
+        console.print(f"  wrote {escape(str(path))}")
 
 
 @app.command("calibrate", short_help="Set a workload's target and budgets from baselines.")
@@ -473,7 +493,7 @@ def theory_cmd(
     result = theory(find_workload(workload, workloads_dir), out, steps=steps, batch=batch_size, alpha=alpha,
                     runs=runs, seed=seed, cap=cap)
     info = result.info
-    console.print(f"[bold]{result.workload}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
+    console.print(f"[bold]{escape(result.workload)}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
                   f"sigma2 = {info['sigma2']:.4g} (per example; /B = {result.sigma2_batch:.4g}), B = {result.batch}, "
                   f"alpha = {result.alpha:.4g}", highlight=False)
     last = -1
@@ -481,7 +501,12 @@ def theory_cmd(
                   f"bound {result.constant_bound[last]:.3g}; decreasing: measured "
                   f"{result.decreasing_measured[last]:.3g}, bound {result.decreasing_bound[last]:.3g}", highlight=False)
     for path in result.files:
-        console.print(f"  wrote {path}")
+        console.print(f"  wrote {path}", markup=False)
+
+
+def error_line(exc: OptbenchError) -> str:
+    """The one line printed for bad input (folded and capped: optbench.errors.one_line)."""
+    return one_line(f"error: {exc}")
 
 
 def main() -> None:
@@ -489,9 +514,8 @@ def main() -> None:
     try:
         app()
     except OptbenchError as exc:
-        from rich.markup import escape  # messages hold brackets: "pip install 'optbench[ray]'", lists of keys
-
-        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        # messages hold brackets ("pip install 'optbench[ray]'", lists of keys): printed as text, never markup
+        err_console.print(error_line(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -153,10 +153,10 @@ def experiment_record(name: str, specs: list[TrialSpec], config: RunConfig) -> d
 
 def start_experiment(root: Path, specs: list[TrialSpec], config: RunConfig) -> None:
     """Create ``root`` and write experiment.json; an existing experiment is never overwritten."""
+    store.check_writable(root)  # first: it turns any OSError (a name too long, a file in the way) into one line
     if (root / store.EXPERIMENT_FILE).is_file():
         raise OptbenchError(f"{root} already holds an experiment; continue it with `optbench run --resume {root}`, "
                             "or choose another --name")
-    store.check_writable(root)
     store.write_experiment(root, experiment_record(root.name, specs, config))
 
 
@@ -215,7 +215,7 @@ def run_experiment(
         progress.begin(specs, todo, root)
 
     def record(done: FinishedTrial) -> None:
-        store.write_trial(root, done.spec, done.result, done.evals, done.runtime)
+        store.write_trial(root, done.spec, done.result, done.evals, done.runtime, done.weights)
         (root / done.spec.folder / CHECKPOINT_FILE).unlink(missing_ok=True)
         finished.append(done)
         if progress:

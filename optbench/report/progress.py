@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from optbench import store
 from optbench.report.format import clock_time
 from optbench.spec import ERROR_STATUSES, FinishedTrial, TrialSpec
@@ -74,7 +76,8 @@ class Progress:
                 self.running[spec.folder].update(step=row.get("step", 0), time=row.get("submission_time", 0.0))
 
     def retry(self, done: FinishedTrial) -> None:
-        self.console.print(f"  {done.spec.folder}: {done.result.error}; running it once more", highlight=False)
+        self.console.print(f"  {done.spec.folder}: {done.result.error}; running it once more", highlight=False,
+                           markup=False)
 
     def finished(self, done: FinishedTrial) -> None:
         r, folder = done.result, done.spec.folder
@@ -90,7 +93,7 @@ class Progress:
         number = f"[{self.skipped + self.done}/{self.total}]"
         if self.live_mode:
             style = "green" if r.reached else "yellow" if r.status == "budget_exhausted" else "red"
-            self.console.print(f"{number} {folder}: [{style}]{outcome_text(done)}[/]", highlight=False)
+            self.console.print(f"{escape(number)} {escape(folder)}: [{style}]{escape(outcome_text(done))}[/]", highlight=False)
         else:
             line = f"{number} {folder}: {outcome_text(done)} | {self.counts()}, ETA {clock_time(self.eta())}"
             print(line, file=self.console.file, flush=True)

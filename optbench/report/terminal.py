@@ -101,10 +101,12 @@ def print_leaderboard(board: Scoreboard, console: Any) -> None:
 
 def print_warnings(problems: Sequence[Any], console: Any, rest_in: Path | None = None) -> None:
     """``warning: <problem>`` for the first :data:`MAX_WARNINGS`, then how many more and where."""
+    from rich.markup import escape
+
     for problem in problems[:MAX_WARNINGS]:
-        console.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
     if len(problems) > MAX_WARNINGS:
-        console.print(f"... and {len(problems) - MAX_WARNINGS} more warnings: see {rest_in}")
+        console.print(f"... and {len(problems) - MAX_WARNINGS} more warnings: see {rest_in}", markup=False)
 
 
 def print_missing(lines: Sequence[str], console: Any) -> None:

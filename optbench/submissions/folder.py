@@ -12,16 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from optbench import builtin
+from optbench import builtin, safeio
 from optbench.errors import OptbenchError
+from optbench.safeio import path_part
 
 #: The baseline submissions, shipped inside the package (the repository's top-level submissions/ links to them).
 BUILTIN_SUBMISSIONS_DIR = builtin.SUBMISSIONS_DIR
 SEARCH_SPACE_FILES = ("search_space.yaml", "search_space.yml", "tuning_search_space.json")
 #: The keys a submission.yaml may have.
-YAML_KEYS = frozenset({"optimizer", "defaults", "description"})
+YAML_KEYS = frozenset({"optimizer", "defaults", "description", "closure", "groups", "base"})
 
 
 def submission_dirs(extra: list[Path] | None = None) -> list[Path]:
@@ -109,23 +108,45 @@ def _read_files(folder: Path) -> SubmissionFolder:
         return SubmissionFolder(folder.name, folder, "python", code_hash(folder), search_space)
     if (folder / "submission.yaml").is_file():
         source = folder / "submission.yaml"
-        try:
-            config = yaml.safe_load(source.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise OptbenchError(f"{source}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-        if not isinstance(config, dict) or set(config) - YAML_KEYS:
-            extra = sorted(set(config) - YAML_KEYS) if isinstance(config, dict) else config
-            raise OptbenchError(f"{source}: unknown keys {extra}; allowed: {', '.join(sorted(YAML_KEYS))}")
+        config = safeio.read_yaml(source) or {}
+        if not isinstance(config, dict):
+            raise OptbenchError(f"{source}: expected a mapping of {', '.join(sorted(YAML_KEYS))}, "
+                                f"got {safeio.type_name(config)}")
+        if set(config) - YAML_KEYS:
+            extra = sorted(map(str, set(config) - YAML_KEYS))
+            raise OptbenchError(f"{source}: unknown keys {safeio.show(extra)}; allowed: {', '.join(sorted(YAML_KEYS))}")
         if not isinstance(config.get("defaults", {}), dict):
             raise OptbenchError(f"{source}: defaults: expected a mapping of hyperparameter to value")
+        _check_defaults(config.get("defaults") or {}, source)
         return SubmissionFolder(folder.name, folder, "yaml", code_hash(folder), search_space, config=config)
     raise OptbenchError(f"{folder}: not a submission folder (no submission.py or submission.yaml in it)")
+
+
+def _check_defaults(defaults: dict[str, Any], source: Path) -> None:
+    """submission.yaml's defaults: named by strings, valued by finite numbers, booleans, strings or lists."""
+    from optbench.tuning import parse_hparams_values
+
+    parse_hparams_values(defaults, f"{source}: defaults")
+
+
+def check_distinct(found: list[SubmissionFolder]) -> None:
+    """Refuse the same submission twice (by name, or a name and a path to the same folder): both would
+    write the same trial folders."""
+    names, paths = set(), set()
+    for sub in found:
+        path = Path(sub.path).resolve()
+        if sub.name in names or path in paths:
+            raise OptbenchError(f"--submissions: {sub.name} ({sub.path}) is given twice; name each submission once")
+        names.add(sub.name)
+        paths.add(path)
 
 
 def find_submission(name_or_path: str, extra: list[Path] | None = None) -> SubmissionFolder:
     """A submission by name (a folder under submissions/ or --submissions-dir) or by path."""
     if "/" in name_or_path or Path(name_or_path).is_dir() and not discover(extra).get(name_or_path):
-        return read_submission(Path(name_or_path))
+        found = read_submission(Path(name_or_path))
+        path_part(found.name, f"submission {name_or_path}")  # its folder's name names its results folder
+        return found
     known = discover(extra)
     if name_or_path not in known:
         raise OptbenchError(
