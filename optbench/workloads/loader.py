@@ -229,7 +229,7 @@ def _parse_suite(name: str, value: Any, source: Path) -> SuiteSpec:
     if isinstance(value, dict):
         value = check.mapping(value, name, {"workloads", "clock"}, ("workloads",))
         if value.get("clock") is not None:
-            if value["clock"] not in {c.value for c in Clock}:
+            if not isinstance(value["clock"], str) or value["clock"] not in {c.value for c in Clock}:
                 raise check.fail(f"{name}.clock", "wall, cpu or steps", value["clock"])
             clock = Clock(value["clock"])
         value = value["workloads"]
