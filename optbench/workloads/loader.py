@@ -63,8 +63,8 @@ class _Checker:
         return float(value)
 
     def integer(self, value: Any, key: str, minimum: int = 1) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"an integer >= {minimum}", value)
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 2**53:
+            raise self.fail(key, f"an integer >= {minimum} (and <= 2**53)", value)
         return value
 
     def string(self, value: Any, key: str) -> str:
