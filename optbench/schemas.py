@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from optbench.errors import OptbenchError
 from optbench.safeio import show
 
-Count = Annotated[StrictInt, Field(ge=0)]
+Count = Annotated[StrictInt, Field(ge=0, le=2**53)]  #: a count pandas and numpy can hold
+Seed = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -53,7 +54,7 @@ class PlanEntry(_Record):
     submission: StrictStr
     study: Count
     trial: Count
-    seed: StrictInt
+    seed: Seed
     hparams: dict[str, Any]
     ruleset: Literal["external", "self"] | None = None
     budget_multiplier: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
@@ -83,11 +84,11 @@ class ConfigRecord(_Record):
     suite: StrictStr | None = None
     ruleset: Literal["external", "self"] = "self"
     preset: StrictStr | None = None
-    studies: Annotated[StrictInt, Field(ge=1)] = 1
-    trials: Annotated[StrictInt, Field(ge=1)] = 1
+    studies: Annotated[StrictInt, Field(ge=1, le=2**31)] = 1
+    trials: Annotated[StrictInt, Field(ge=1, le=2**31)] = 1
     budget_multiplier: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
     hparams: dict[str, Any] | None = None
-    seed: StrictInt = 0
+    seed: Seed = 0
     same_points_per_study: StrictBool = False
     stop_at_target: StrictBool = True
     device: StrictStr = "cpu"

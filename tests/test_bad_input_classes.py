@@ -332,3 +332,10 @@ def test_workloads_dir_with_only_paths_is_refused(tmp_path):
     (tmp_path / "more").mkdir()
     refused("run", "--workloads", tmp_path / "w.yaml", "--workloads-dir", tmp_path / "more", "--submissions",
             "sgd_nesterov", "--results", tmp_path / "out", needle="--workloads-dir")
+
+
+@pytest.mark.parametrize("body", ["smoke: {workloads: [a], clock: [x]}", "smoke: {workloads: [a, [b]]}", "[1, 2]",
+                                  "smoke: {workloads: [a], clock: {a: 1}}"])
+def test_suites_yaml_of_the_wrong_shape(tmp_path, body):
+    write(tmp_path / "wl" / "suites.yaml", body + "\n")
+    refused("list", "suites", "--workloads-dir", tmp_path / "wl", needle="suites.yaml")

@@ -64,8 +64,8 @@ class _Checker:
         return float(value)
 
     def integer(self, value: Any, key: str, minimum: int = 1) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"an integer >= {minimum}", value)
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 2**53:
+            raise self.fail(key, f"an integer >= {minimum} (and <= 2**53)", value)
         return value
 
     def string(self, value: Any, key: str) -> str:
@@ -232,7 +232,7 @@ def _parse_suite(name: str, value: Any, source: Path) -> SuiteSpec:
     if isinstance(value, dict):
         value = check.mapping(value, name, {"workloads", "clock"}, ("workloads",))
         if value.get("clock") is not None:
-            if value["clock"] not in {c.value for c in Clock}:
+            if not isinstance(value["clock"], str) or value["clock"] not in {c.value for c in Clock}:
                 raise check.fail(f"{name}.clock", "wall, cpu or steps", value["clock"])
             clock = Clock(value["clock"])
         value = value["workloads"]

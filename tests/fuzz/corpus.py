@@ -193,7 +193,7 @@ def structured_mutations(base: dict, kinds: dict[str, str], dump: Callable[[Any]
         else:
             label = rng.choice(["list", "number", "null", "string"])
             text = {"list": "[1, 2]", "number": "3", "null": "null", "string": '"x"'}[label]
-            out.append((f"top-level:{label}", text.encode(), True))
+            out.append((f"top-level:{label}", text.encode(), None if label == "null" else True))
     return out
 
 
