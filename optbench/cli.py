@@ -250,7 +250,8 @@ def list_submissions(submissions_dir: List[Path] = typer.Option([], help="More f
 @app.command()
 def validate(
     path: Path = typer.Argument(..., help="A workload YAML file or a submission folder."),
-    steps: int = typer.Option(5, min=1, help="Steps to run as a smoke test."),
+    steps: int = typer.Option(10, min=1, help="Steps to run as a smoke test, whatever they take (enough to get "
+                              "past an optimizer's compilation on its first steps, which is timed and reported)."),
     workload: str = typer.Option("digits_mlp", help="Workload used to smoke-test a submission."),
     submission: str = typer.Option("adamw", help="Submission used to smoke-test a workload."),
 ) -> None:
@@ -259,7 +260,8 @@ def validate(
 
     from optbench import submissions as subs
     from optbench import tuning
-    from optbench.spec import Budget, TrialSpec
+    from optbench.report.format import first_step
+    from optbench.spec import Budget, Clock, TrialSpec
     from optbench.trial import run_trial
     from optbench.workloads import find_workload, load_workload_file
     from optbench.workloads.loader import check_names_registered
@@ -282,14 +284,16 @@ def validate(
         found = subs.find_submission(submission)
         sub_name, sub_path = found.name, str(found.path)
         console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}")
-    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=steps))
-    outcome = run_trial(TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False))
+    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, steps=steps, max_steps=steps))
+    outcome = run_trial(TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False,
+                                  clock=Clock.STEPS))  # the steps clock: a slow (compiling) first step cuts nothing
     result = outcome.result
     if result.status == "failed":
         raise OptbenchError(f"{path}: failed while training: {result.error}")
     last = outcome.evals[-1] if outcome.evals else {}
     console.print(f"[green]ok[/]: {result.steps} steps ({result.status}), train/loss {last.get('train/loss', float('nan')):.4g}, "
                   f"{wl.target.metric} {last.get(wl.target.metric, float('nan')):.4g}")
+    console.print(first_step(outcome.evals))
 
 
 @app.command("score")
