@@ -280,10 +280,11 @@ def list_submissions(submissions_dir: List[Path] = typer.Option([], metavar="<di
 @app.command(short_help="Check a workload or submission; train it a few steps.")
 def validate(
     path: Path = typer.Argument(..., help="A workload YAML file or a submission folder."),
-    steps: int = typer.Option(5, min=1, help="Steps to run as a smoke test."),
+    steps: int = typer.Option(10, min=1, help="Steps to run as a smoke test, whatever they take (enough to get "
+                              "past an optimizer's compilation on its first steps, which is timed and reported)."),
     workload: str = typer.Option("digits_mlp", help="Workload used to smoke-test a submission."),
     submission: str = typer.Option("adamw", help="Submission used to smoke-test a workload."),
-    timeout: float = typer.Option(120.0, help="Seconds the smoke test may take before it counts as hung."),
+    timeout: float = typer.Option(300.0, help="Seconds the smoke test may take (worker start-up included: a minute on a busy 2-core machine) before it counts as hung."),
 ) -> None:
     """Check a workload YAML or a submission folder, then train it for a few steps (in a worker process,
     as `run` does: its crash or hang is one line, exit 2)."""

@@ -37,6 +37,8 @@ class OptimizerForm(LoadedSubmission):
         if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
             raise OptbenchError(f"{self.folder.source}: make_optimizer returned {type(optimizer).__name__}, "
                                 "not an optimizer")
+        if callable(getattr(optimizer, "train", None)):  # schedule-free optimizers start in training mode
+            optimizer.train()
         declared = closures.declared_mode(self.declared_closure(), self.folder.source)
         return {"optimizer": optimizer, "scheduler": scheduler, "eval_mode": False,
                 "closure": closures.closure_mode(optimizer, declared)}

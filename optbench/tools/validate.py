@@ -22,16 +22,17 @@ from rich.markup import escape
 
 from optbench.errors import OptbenchError
 
-DEFAULT_TIMEOUT = 120.0  #: seconds a validation's worker may take (start-up, data, the steps) before it counts as hung
+DEFAULT_TIMEOUT = 300.0  #: seconds a validation's worker may take (start-up, data, the steps) before it counts as hung
 
 
-def validate(path: Path, console: Any, *, steps: int = 5, workload: str = "digits_mlp",
+def validate(path: Path, console: Any, *, steps: int = 10, workload: str = "digits_mlp",
              submission: str = "adamw", timeout: float = DEFAULT_TIMEOUT) -> None:
     """Check ``path`` (a workload YAML or a submission folder) and train ``steps`` steps in a worker."""
     from optbench import submissions as subs
     from optbench import tuning
     from optbench.executors.local import LocalExecutor
-    from optbench.spec import Budget, TrialRuntime, TrialSpec, TrialStatus
+    from optbench.report.format import first_step
+    from optbench.spec import Budget, Clock, TrialRuntime, TrialSpec, TrialStatus
     from optbench.workloads import find_workload, load_workload_file
     from optbench.workloads.loader import check_names_registered
 
@@ -59,8 +60,9 @@ def validate(path: Path, console: Any, *, steps: int = 5, workload: str = "digit
         sub_name, sub_path = found.name, str(found.path)
         console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}; training {steps} step(s) "
                       f"with submission {found.name}", markup=False, highlight=False, soft_wrap=True)
-    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=steps))
-    spec = TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False)
+    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, steps=steps, max_steps=steps))
+    spec = TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False,
+                     clock=Clock.STEPS)  # the steps clock: a slow (compiling) first step cuts nothing short
     executor = LocalExecutor(workers=1, threads_per_worker=1, retries=0)
     done = executor.run_one(spec, TrialRuntime(num_threads=1, wall_clock_limit=timeout))
     result = done.result
@@ -73,3 +75,4 @@ def validate(path: Path, console: Any, *, steps: int = 5, workload: str = "digit
     console.print(f"[green]ok[/]: {result.steps} steps ({result.status}), train/loss "
                   f"{last.get('train/loss', float('nan')):.4g}, {escape(wl.target.metric)} "
                   f"{last.get(wl.target.metric, float('nan')):.4g}", highlight=False)
+    console.print(first_step(done.evals), markup=False, highlight=False)
