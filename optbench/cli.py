@@ -398,7 +398,7 @@ def plot(
     commands.plot(results, console, err_console, out=out, clock=clock, groups=groups)
 
 
-@app.command("landscape")
+@app.command("landscape", short_help="Loss landscape around a trained trial; sharpness.")
 def landscape_cmd(
     trials: List[Path] = typer.Argument(..., help="One or two trial folders (results/<exp>/<sub>/study_j/<wl>/"
                                         "trial_i) of a run with --save-weights; two are drawn side by side."),
@@ -418,7 +418,7 @@ def landscape_cmd(
         console.print(f"  wrote {escape(str(path))}")
 
 
-@app.command("scaling")
+@app.command("scaling", short_help="Speed-up over a reference against model size.")
 def scaling_cmd(
     results: Path = typer.Argument(..., help="An experiment folder of a run with --scales."),
     reference: str = typer.Option("adamw", help="Speed-ups are this submission's time / each submission's."),

@@ -64,6 +64,9 @@ def _check_cuda(device: str, indices: list[int]) -> None:
                             "install a CUDA build of torch, or use --device cpu")
     import torch
 
+    if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:  # imported already, CPU-only
+        raise OptbenchError(f"--device {device}: the installed torch {torch.__version__} is a CPU-only build; "
+                            "install a CUDA build of torch, or use --device cpu")
     if not torch.cuda.is_available():
         raise OptbenchError(f"--device {device}: CUDA is not available to torch {torch.__version__} here "
                             "(no GPU visible, or no driver); use --device cpu")

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import enum
 import inspect
-from typing import Any, Callable
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable
 
 from optbench.errors import OptbenchError
+
+if TYPE_CHECKING:  # torch is imported where a step runs: `optbench run`'s own process never imports it
+    import torch
 
 
 class ClosureMode(str, enum.Enum):
@@ -78,6 +79,8 @@ def closure_mode(optimizer: Any, declared: ClosureMode | None) -> ClosureMode:
 def make_closure(optimizer: Any, model: Any, batch: Any, loss_fn: Callable[[Any, Any], torch.Tensor]
                  ) -> Callable[[], torch.Tensor]:
     """The closure of one step: clear the gradients, the loss on ``batch``, backward, return the loss."""
+
+    import torch
 
     def closure() -> torch.Tensor:
         with torch.enable_grad():
