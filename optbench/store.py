@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 EXPERIMENT_FILE = "experiment.json"
 TRIAL_FILE = "trial.json"
 EVALS_FILE = "evals.csv"
+WEIGHTS_FILE = "weights_{}.pt"  #: --save-weights: weights_init.pt, weights_final.pt (torch state dicts)
 #: The first columns of evals.csv, in this order; metric columns follow, sorted.
 EVAL_BASE_COLUMNS = ("step", "submission_time", "submission_wall_time", "submission_cpu_time", "eval_time",
                      "total_time", "train/loss")
@@ -51,6 +52,12 @@ class ResultsError(OptbenchError):
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temp file + rename, so readers never see half a file."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder, fsync, then rename: a reader (or a
+    run killed half-way) sees the old file or the new one, never half of one."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,8 +65,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     except OSError as exc:
         raise ResultsError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results are meant to be shared
@@ -174,9 +181,12 @@ def trial_record(spec: TrialSpec, result: TrialResult, runtime: TrialRuntime | N
 
 
 def write_trial(root: Path, spec: TrialSpec, result: TrialResult, evals: list[dict[str, Any]],
-                runtime: TrialRuntime | None = None) -> Path:
-    """Write one finished trial: evals.csv first, trial.json last (it marks completion)."""
+                runtime: TrialRuntime | None = None, weights: dict[str, bytes] | None = None) -> Path:
+    """Write one finished trial: evals.csv (and ``weights_<init|final>.pt`` with --save-weights) first,
+    trial.json last (it marks completion)."""
     folder = Path(root) / spec.folder
+    for name, data in (weights or {}).items():
+        atomic_write_bytes(folder / WEIGHTS_FILE.format(name), data)
     atomic_write_text(folder / EVALS_FILE, evals_to_csv(evals))
     atomic_write_json(folder / TRIAL_FILE, trial_record(spec, result, runtime))
     return folder

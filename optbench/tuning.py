@@ -246,7 +246,8 @@ def check_names(space: SearchSpace | Mapping[str, Any], allowed: set[str], sourc
     if not unknown:
         return
     hints = [f"{name!r} -> {close[0]!r}" for name in unknown
-             if (close := difflib.get_close_matches(name, sorted(allowed), n=1))]
+             if (close := difflib.get_close_matches(name, sorted(allowed), n=1)
+                 or [k for k in sorted(allowed, key=len, reverse=True) if len(k) > 2 and (k in name or name in k)])]
     hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
     accepted = _names(sorted(allowed)) if allowed else "none"
     raise OptbenchError(f"{source}: unknown hyperparameter(s) {_names(unknown)} for this submission{hint}; "

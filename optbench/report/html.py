@@ -1,7 +1,7 @@
 """``optbench report RESULTS -o report.html``: one self-contained HTML page to send to a colleague.
 
 Sections: what is missing (when anything is), the leaderboard and the performance
-profile, per workload the target metric against submission time and against steps,
+profile, the analyses (tuning-cost curves, both clocks, significance: :mod:`optbench.report.analysis_html`), per workload the target metric against submission time and against steps,
 every trial (hyperparameters, status, time and steps to target, error), and provenance
 from experiment.json (versions, device, CPU/GPU, git state, workload hashes, the exact
 command). Figures are inlined as base64 SVG; the page has no script and fetches nothing,
@@ -22,6 +22,7 @@ from optbench import __version__
 from optbench.errors import OptbenchError
 from optbench.report.collect import ReportData, collect
 from optbench.report.format import EM_DASH, duration, finite, number
+from optbench.report.lab import lab_items
 from optbench.scoring.rules import CLOCK_UNITS
 
 #: The page's Jinja2 template, a file of the package (see pyproject.toml's package-data).
@@ -162,6 +163,7 @@ def render(data: ReportData) -> str:
     """The page as a string."""
     import jinja2
 
+    from optbench.report import analysis_html
     from optbench.report import figures as figs
 
     uris = {stem: figs.svg_data_uri(fig) for stem, fig in figs.figures(data).items()}
@@ -175,6 +177,7 @@ def render(data: ReportData) -> str:
         profile=uris.get("performance_profile"), workloads=_workloads(data, uris), trials=_trial_rows(data),
         has_experiment=data.experiment is not None, provenance=provenance, command=command,
         workload_rows=workload_rows, submission_rows=submission_rows, config=config,
+        analyses=analysis_html.context(data.board), lab=lab_items(data),
     )
 
 

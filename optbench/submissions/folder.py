@@ -6,6 +6,7 @@ happens in the worker process that runs the trial.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from optbench.safeio import path_part
 BUILTIN_SUBMISSIONS_DIR = builtin.SUBMISSIONS_DIR
 SEARCH_SPACE_FILES = ("search_space.yaml", "search_space.yml", "tuning_search_space.json")
 #: The keys a submission.yaml may have.
-YAML_KEYS = frozenset({"optimizer", "defaults", "description"})
+YAML_KEYS = frozenset({"optimizer", "defaults", "description", "closure", "groups", "base"})
 
 
 def submission_dirs(extra: list[Path] | None = None) -> list[Path]:
@@ -62,6 +63,15 @@ class SubmissionFolder:
     code_hash: str
     search_space_path: Path | None
     config: dict[str, Any] = field(default_factory=dict)  #: submission.yaml's content (yaml and algoperf forms)
+    hparam_names: frozenset[str] | None = None  #: the names it declares (optbench.submissions.declared);
+    #: None when they cannot be known without running it
+    hparam_names_from: str = ""  #: where it declares them, for a refusal ("DEFAULT_HPARAMS in submission.py")
+
+    def check_hparams(self, names: Any, source: str) -> None:
+        """Refuse (one line, exit 2, "did you mean") a hyperparameter name this submission does not declare."""
+        from optbench.submissions.declared import check_hparam_names
+
+        check_hparam_names(names, self.hparam_names, source, self.hparam_names_from)
 
     @property
     def source(self) -> Path:
@@ -69,8 +79,25 @@ class SubmissionFolder:
 
 
 def read_submission(folder: Path) -> SubmissionFolder:
-    """Check a submission folder's files (no code is run)."""
-    folder = Path(folder)
+    """Check a submission folder's files (no code is run), its search space's names included:
+    every command that runs a submission (run, validate, calibrate, a resume) reads it here."""
+    return _with_checked_names(_read_files(Path(folder)))
+
+
+def _with_checked_names(sub: SubmissionFolder) -> SubmissionFolder:
+    """``sub`` with the names it declares; a search-space name it does not declare is refused."""
+    from optbench import tuning
+    from optbench.submissions.declared import declared_names
+
+    space = tuning.load_search_space(sub.search_space_path) if sub.search_space_path else None
+    names, where = declared_names(sub.form, sub.source, sub.config, space.names if space else None)
+    sub = dataclasses.replace(sub, hparam_names=names, hparam_names_from=where)
+    if space is not None:
+        sub.check_hparams(space.names, str(sub.search_space_path))
+    return sub
+
+
+def _read_files(folder: Path) -> SubmissionFolder:
     search_space = next((folder / f for f in SEARCH_SPACE_FILES if (folder / f).is_file()), None)
     if (folder / "submission.py").is_file():
         from optbench.submissions.algoperf_files import detect

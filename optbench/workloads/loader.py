@@ -15,6 +15,7 @@ from optbench import builtin, safeio
 from optbench.errors import OptbenchError
 from optbench.safeio import path_part, show
 from optbench.spec import Budget, Clock, ComponentRef, EvalPolicy, SuiteSpec, Target, WorkloadSpec
+from optbench.workloads.scales import parse_ladder
 
 #: The built-in workloads, shipped inside the package (the repository's top-level workloads/ links to them).
 BUILTIN_WORKLOADS_DIR = builtin.WORKLOADS_DIR
@@ -23,7 +24,7 @@ SPLITS = ("train", "validation", "test")
 
 _TOP_KEYS = {
     "name", "version", "description", "dataset", "model", "loss", "target", "budget", "eval",
-    "batch_size", "metrics", "l2", "notes",
+    "batch_size", "metrics", "l2", "notes", "scales",
 }
 _REQUIRED = ("name", "version", "dataset", "model", "loss", "target", "budget", "eval", "batch_size")
 
@@ -124,7 +125,9 @@ def parse_workload(data: Any, source: str, suite: str = "") -> WorkloadSpec:
     if not isinstance(notes, dict):
         raise check.fail("notes", "a mapping", notes)
 
+    ladder = parse_ladder(data["scales"], data.get("model"), source) if data.get("scales") is not None else None
     return WorkloadSpec(
+        ladder=ladder,
         name=path_part(check.string(data["name"], "name"), f"{source}: name"),
         version=check.integer(data["version"], "version"),
         description=str(data.get("description", "")).strip(),
