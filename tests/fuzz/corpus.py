@@ -441,12 +441,14 @@ def _cli_cases(rng: random.Random, n: int) -> list[Case]:
         ("resume-missing", ("run", "--resume", "@ROOT@/nothing"), True, False),
     ]
     out = [Case("cli", label, argv, files, invalid, heavy) for label, argv, invalid, heavy in fixed]
-    hparam_values = ["nan", "inf", "-inf", "1e400", HUGE_INT_TEXT, "[/]", "&a [*a]", "*a", "{", "[" * 3000,
-                     "!!python/object:os.system x", "x" * 20000, "", "1,", "=1", "a=1=2"]
+    # True: refused by the reader; None: a string or list a submission may take (a bad one fails its trial)
+    hparam_values = {"nan": True, "inf": True, "-inf": True, "1e400": True, HUGE_INT_TEXT: True, "[/]": None,
+                     "&a [*a]": True, "*a": True, "{": True, "[" * 3000: True, "!!python/object:os.system x": True,
+                     "x" * 20000: None, "": True, "1,": None, "=1": None, "a=1=2": None}
     while len(out) < n:
-        value = rng.choice(hparam_values)
+        value = rng.choice(sorted(hparam_values))
         argv = (*run, "--hparams", f"learning_rate={value}")
-        invalid = True if value not in ("",) else None
+        invalid = hparam_values[value]
         out.append(Case("cli", f"--hparams learning_rate={value[:20]}", argv, files, invalid, heavy=True))
     return out[:n]
 

@@ -16,14 +16,17 @@ from optbench.workloads.data import TensorData
 from optbench.workloads.registry import register_dataset
 
 
-def _split(x: np.ndarray, y: np.ndarray, fractions: tuple[float, float], seed: int) -> dict:
-    """Shuffle with ``seed`` and cut into train / validation / test by the given fractions (no test
-    split when its fraction is 0)."""
-    val, test = fractions
-    if not all(isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f < 1 for f in fractions) \
+def _check_fractions(val: float, test: float) -> None:
+    if not all(isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f < 1 for f in (val, test)) \
             or val <= 0 or val + test >= 1:
         raise OptbenchError(f"dataset.params: validation_fraction {val!r} and test_fraction {test!r}: expected "
                             "0 < validation_fraction, 0 <= test_fraction and their sum < 1")
+
+
+def _split(x: np.ndarray, y: np.ndarray, fractions: tuple[float, float], seed: int) -> dict:
+    """Shuffle with ``seed`` and cut into train / validation / test by the given fractions (no test
+    split when its fraction is 0)."""
+    _check_fractions(*fractions)
     order = np.random.default_rng(seed).permutation(len(y))
     x, y = torch.tensor(x[order], dtype=torch.float32), torch.tensor(y[order], dtype=torch.long)
     n_val, n_test = int(fractions[0] * len(y)), int(fractions[1] * len(y))
@@ -36,6 +39,8 @@ def _split(x: np.ndarray, y: np.ndarray, fractions: tuple[float, float], seed: i
 
 @register_dataset("digits")
 def digits(validation_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0) -> TensorData:
+    _check_fractions(validation_fraction, test_fraction)  # before any data is built
+
     def build() -> dict:  # cached: importing scikit-learn costs ~0.7 s in every trial's process
         from sklearn.datasets import load_digits
 
