@@ -152,8 +152,10 @@ def build_scoreboard(data: ScoringInput, fmt: str, settings: ScoreSettings = Sco
     stats = None
     if s.stats:
         order = list(result.scores.sort_values(ascending=False, kind="stable").index)
-        chosen = _with_targets(trials[trials["chosen"]], data.targets)
-        stats = Significance(pairwise_tests(studies, order, s.seed), speedrun_checks(chosen))
+        scored = list(result.times.columns)  # not AlgoPerf's held-out variants: they gate, they are not scored
+        chosen = _with_targets(trials[trials["chosen"] & trials["workload"].isin(scored)], data.targets)
+        stats = Significance(pairwise_tests(studies[studies["workload"].isin(scored)], order, s.seed),
+                             speedrun_checks(chosen))
     return Scoreboard(fmt, data.ruleset, clock, s.tau_max, s.reference, trials.drop(columns="time"), medians,
                       result, summary, problems, score_ci, s.bootstrap, s.seed, data.targets, tuning, other, stats)
 
