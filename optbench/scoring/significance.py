@@ -24,7 +24,6 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 #: Resamples of the permutation test beyond the exact range (2^n sign swaps).
 RESAMPLES = 20_000
@@ -40,6 +39,8 @@ def _mean_difference(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray
 
 def paired_rank_test(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
     """p-value of "a is faster than b" (one-sided), pairs (a_j, b_j); ``inf`` = missed."""
+    from scipy import stats  # here: plain scoring need not load scipy.stats
+
     a, b = np.asarray(a, float), np.asarray(b, float)
     ranks = stats.rankdata(np.concatenate([a, b]))
     ra, rb = ranks[: len(a)], ranks[len(a):]
@@ -95,6 +96,8 @@ class Speedrun:
 def speedrun_check(values: np.ndarray, target: float, minimize: bool) -> Speedrun:
     """One-sided t-test that the mean of ``values`` beats ``target`` (below it when
     ``minimize``), and the runs that would make p < :data:`ALPHA` at the same mean and spread."""
+    from scipy import stats
+
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
     n = len(v)
