@@ -95,7 +95,7 @@ def test_load_targets_goal_field_and_errors(tmp_path):
     with pytest.raises(OptbenchError, match="no such file"):
         algoperf_targets.load_targets(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{")
-    with pytest.raises(OptbenchError, match="not readable JSON"):
+    with pytest.raises(OptbenchError, match="not valid JSON"):
         algoperf_targets.load_targets(tmp_path / "bad.json")
     with pytest.raises(OptbenchError, match="needs base_workloads"):
         algoperf_targets.load_targets(write_targets(tmp_path / "c.json", {"workloads": {}}))

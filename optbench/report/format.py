@@ -65,6 +65,19 @@ def short_duration(value: float, clock: str = "seconds") -> str:
     return f"{value / 60:.1f}m" if value >= 60 else f"{value:.1f}s"
 
 
+def first_step(evals: list[dict[str, Any]]) -> str:
+    """How long the first step took beside the ones after it, from a trial's eval rows (an eval
+    follows step 1): what an optimizer that compiles on its first steps pays, as submission time."""
+    if not evals or evals[0].get("step") != 1:
+        return "first step: not measured"
+    first, last = evals[0], evals[-1]
+    text = f"first step {duration(first.get('submission_wall_time'))}"
+    if last["step"] > 1:
+        rest = (last["submission_wall_time"] - first["submission_wall_time"]) / (last["step"] - 1)
+        text += f", then {duration(rest)} per step over {last['step'] - 1} more"
+    return text + " (wall seconds of submission time: compilation inside the submission counts)"
+
+
 def clock_time(seconds: float | None) -> str:
     """Elapsed wall time as a clock: ``4:05``, ``1:02:03``; ``–`` when unknown."""
     f = finite(seconds)

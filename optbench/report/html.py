@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from optbench import __version__
+from optbench.errors import OptbenchError
 from optbench.report.collect import ReportData, collect
 from optbench.report.format import EM_DASH, duration, finite, number
+from optbench.report.lab import lab_items
 from optbench.scoring.rules import CLOCK_UNITS
 
 #: The page's Jinja2 template, a file of the package (see pyproject.toml's package-data).
@@ -175,7 +177,7 @@ def render(data: ReportData) -> str:
         profile=uris.get("performance_profile"), workloads=_workloads(data, uris), trials=_trial_rows(data),
         has_experiment=data.experiment is not None, provenance=provenance, command=command,
         workload_rows=workload_rows, submission_rows=submission_rows, config=config,
-        analyses=analysis_html.context(data.board),
+        analyses=analysis_html.context(data.board), lab=lab_items(data),
     )
 
 
@@ -184,8 +186,10 @@ def write_report(results: Path, out: Path | None = None, clock: str | None = Non
     wall, cpu or steps (None: the clock the run counted)."""
     from optbench.store import atomic_write_text
 
-    data = collect(Path(results), clock)
     out = Path(out) if out is not None else Path(results) / "report.html"
+    if out.is_dir():
+        raise OptbenchError(f"-o {out}: is a folder; give the HTML file's path, e.g. {out / 'report.html'}")
+    data = collect(Path(results), clock)
     atomic_write_text(out, render(data))
     umask = os.umask(0)
     os.umask(umask)

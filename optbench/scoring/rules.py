@@ -215,8 +215,8 @@ def ratios(times: np.ndarray, reference: int | None = None) -> np.ndarray:
 
 def tau_grid(tau_max: float = DEFAULT_TAU_MAX, num: int = NUM_TAUS) -> np.ndarray:
     """The taus at which profiles are evaluated: ``linspace(1, tau_max, num)``, as AlgoPerf."""
-    if not tau_max > 1:
-        raise OptbenchError(f"--tau-max must be greater than 1 (got {tau_max})")
+    if not (tau_max > 1 and np.isfinite(tau_max)):
+        raise OptbenchError(f"--tau-max must be a finite number greater than 1 (got {tau_max})")
     return np.linspace(1.0, float(tau_max), num)
 
 

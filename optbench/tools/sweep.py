@@ -95,11 +95,13 @@ def prepare(submission: str, workload: str, grid: str, root: Path, *, studies: i
 
     axes = parse_grid(grid)
     sub = find_submission(submission, submissions_dir)
-    if sub.search_space_path is None:
-        raise OptbenchError(f"{sub.path}: no search_space.yaml, so no declared hyperparameters to sweep")
-    space = tuning.load_search_space(sub.search_space_path)
-    declared = {p.name for p in space.params} if space.points is None else set().union(*space.points)
-    check_declared(axes, declared, str(sub.search_space_path))
+    if sub.hparam_names is not None:  # its defaults (or search space) declare its names: "did you mean" on a typo
+        sub.check_hparams(tuple(a.name for a in axes), "--grid")
+    elif sub.search_space_path is not None:
+        check_declared(axes, set(tuning.load_search_space(sub.search_space_path).names), str(sub.search_space_path))
+    else:
+        raise OptbenchError(f"{sub.path}: its hyperparameter names cannot be read without running it "
+                            "(no literal DEFAULT_HPARAMS, no search_space.yaml): nothing to sweep")
     (wl,) = resolve_workloads([workload], None, workloads_dir)
     if (root / store.EXPERIMENT_FILE).is_file():
         raise OptbenchError(f"{root} already holds an experiment; continue it with `optbench run --resume {root}`, "
