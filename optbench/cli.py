@@ -332,6 +332,44 @@ def score(
                    both_clocks=both_clocks, stats=stats)
 
 
+@app.command("sweep", short_help="Run a log grid over two hyperparameters; map steps to target.")
+def sweep(
+    submission: str = typer.Argument("", help="A submission name or folder (with --plot: a sweep's results folder)."),
+    workload: str = typer.Option("", help="One workload name or YAML path."),
+    grid: str = typer.Option("", help="Two log grids over declared hyperparameters: name=low:high:count,... "
+                             "e.g. learning_rate=1e-4:1e-1:7,weight_decay=1e-5:1e-1:5."),
+    studies: int = typer.Option(1, min=1, help="Repetitions of the whole grid (seeds)."),
+    plot: bool = typer.Option(False, "--plot", help="Only draw the map of the sweep in SUBMISSION (a results "
+                              "folder, e.g. after `optbench run --resume`)."),
+    device: str = typer.Option("cpu", help="cpu, cuda ..."),
+    workers: int = typer.Option(1, min=1, help="Trials run at once."),
+    clock: str | None = typer.Option(None, help="What budgets count: wall, cpu or steps."),
+    seed: int = typer.Option(0, help="Base seed."),
+    results: Path = typer.Option(Path("results"), help="Folder that holds experiment folders."),
+    name: str | None = typer.Option(None, help="Experiment folder name (default: the date and time)."),
+    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML."),
+    submissions_dir: List[Path] = typer.Option([], help="More folders of submissions."),
+) -> None:
+    """Run a two-hyperparameter log grid as an experiment; draw steps to target over it (sweep/heatmap.png)."""
+    from optbench import experiment
+    from optbench.tools import sweep as sw
+
+    if plot:
+        root = Path(submission)
+    else:
+        if not (submission and workload and grid):
+            raise OptbenchError("optbench sweep SUBMISSION --workload W --grid name=lo:hi:n,name=lo:hi:n")
+        root = results / (name or experiment.default_experiment_name())
+        plan, config = sw.prepare(submission, workload, grid, root, studies=studies, seed=seed, device=device,
+                                  clock=clock, workers=workers, workloads_dir=workloads_dir,
+                                  submissions_dir=submissions_dir)
+        _execute(root, plan, config)
+    m, paths = sw.write_sweep(root, root.name)
+    console.print(f"good region (within {sw.GOOD_FACTOR}× the best steps to target): {m.width:.0%} of the grid; "
+                  f"{int(m.reached.sum())} of {m.reached.size} points reach the target; "
+                  f"{', '.join(p.name for p in paths)} in {escape(str(paths[0].parent))}", highlight=False)
+
+
 @data_app.command("check", short_help="Check that a data folder holds what a workload reads.")
 def data_check(
     workload: str = typer.Argument(..., help="A workload name or YAML path."),

@@ -7,7 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from optbench import store
-from optbench.spec import Budget, Clock, ComponentRef, EvalPolicy, Target, TrialResult, TrialSpec, WorkloadSpec
+from optbench.spec import (
+    Budget,
+    Clock,
+    ComponentRef,
+    EvalPolicy,
+    Target,
+    TrialResult,
+    TrialSpec,
+    WorkloadSpec,
+)
 
 
 def workload(name: str, target: float = 0.9) -> WorkloadSpec:

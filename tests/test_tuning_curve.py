@@ -120,3 +120,29 @@ def test_score_tuning_curve_cli_writes_table_and_figure(tmp_path):
     assert lucky["score"].is_monotonic_increasing and lucky.loc[5, "score"] == 1.0
     assert (out / "tuning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "tuning" in done.stdout.lower()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda n: st.lists(
+    st.lists(st.one_of(st.floats(1, 1e4, allow_nan=False), st.just(INF)), min_size=n, max_size=n),
+    min_size=1, max_size=5)))
+def test_the_vectorised_table_is_the_per_study_estimator(rows):
+    grid = np.array(rows, dtype=float)
+    expected, median, reach = tc.best_of_k_table(grid)
+    for s, times in enumerate(rows):
+        for k in range(1, len(times) + 1):
+            b = tc.best_of_k(times, k)
+            assert expected[s, k - 1] == pytest.approx(b.expected)
+            assert median[s, k - 1] == b.median and reach[s, k - 1] == pytest.approx(b.p_reach)
+
+
+def test_a_study_with_fewer_trials_keeps_its_value_at_its_own_n():
+    trials = pd.DataFrame({"submission": ["a"] * 5, "workload": "w", "study": [0, 0, 0, 1, 1],
+                           "trial": [0, 1, 2, 0, 1], "time": [30.0, 10.0, 20.0, 50.0, 40.0]})
+    curves = tc.tuning_curves(trials, "time", ["a"], ["w"])
+    study1 = curves.per_study[curves.per_study.study == 1].set_index("k")["median_time"]
+    # k = 1: P(best <= 40) = 1/2, the lower median; k = 3 > its 2 trials: its best of 2
+    assert study1.to_dict() == {1: 40.0, 2: 40.0, 3: 40.0}
+    assert curves.per_study[curves.per_study.study == 1].set_index("k")["expected_time"].tolist() == [45.0, 40.0, 40.0]
+    study0 = curves.per_study[curves.per_study.study == 0].set_index("k")["expected_time"]
+    assert study0.tolist() == pytest.approx([20.0, (10 * 2 + 20 * 1) / 3, 10.0])

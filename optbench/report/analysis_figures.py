@@ -27,17 +27,24 @@ def _finite(values: Any) -> np.ndarray:
     return np.where(np.isfinite(v), v, np.nan)
 
 
-def tuning_figure(curves: TuningCurves, clock: str = "wall", order: list[str] | None = None) -> Any:
-    """Score against trials per study (first panel), then per workload the median over studies
-    of the median best-of-k time to target, the band spanning the studies (log axis)."""
+def tuning_figure(curves: TuningCurves, clock: str = "wall", order: list[str] | None = None,
+                  workloads: list[str] | None = None) -> Any:
+    """Score against trials per study (first panel), then per workload (``workloads``: the
+    scored ones; default all) the median over studies of the median best-of-k time to target,
+    the band spanning the studies (log axis).
+
+    Laid out by hand (``subplots_adjust``), not by matplotlib's constrained layout: on
+    AlgoPerf's nine panels that layout cost more than scoring the logs."""
     plt = _plt()
     subs = order or list(curves.scores.index)
     styles = submission_styles(subs)
-    workloads = sorted(curves.per_workload["workload"].unique())
+    workloads = sorted(curves.per_workload["workload"].unique()) if workloads is None else list(workloads)
     panels = 1 + len(workloads)
     cols = min(panels, 3)
     rows = math.ceil(panels / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.4 * rows), squeeze=False)
+    fig.subplots_adjust(left=0.08 if cols > 1 else 0.15, right=0.98, bottom=0.12 / rows + 0.02, top=1 - 0.1 / rows,
+                        wspace=0.32, hspace=0.55)
     ks = curves.scores.columns.to_numpy(int)
     ax = axes[0][0]
     for sub in subs:
@@ -50,7 +57,7 @@ def tuning_figure(curves: TuningCurves, clock: str = "wall", order: list[str] | 
     ax.set_ylim(-0.02, 1.02)
     ax.set_xticks(ks)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", frameon=False)
+    ax.legend(fontsize="x-small" if len(subs) > 4 else "small", framealpha=0.85, loc="best")
     what = CLOCK_UNITS.get(clock, "time")
     for i, wl in enumerate(workloads, start=1):
         ax = axes[i // cols][i % cols]
@@ -83,7 +90,7 @@ def plot_tuning_curves(board: Scoreboard, out_dir: Path, name: str = "tuning_cur
     """``optbench score --tuning-curve``'s figure: ``<out_dir>/<name>.png`` and ``.svg``."""
     assert board.tuning is not None
     order = [str(s) for s in board.leaderboard.index]
-    return save_figure(tuning_figure(board.tuning, board.clock, order), Path(out_dir), name)
+    return save_figure(tuning_figure(board.tuning, board.clock, order, board.workloads), Path(out_dir), name)
 
 
 def clocks_figure(boards: dict[str, Scoreboard]) -> Any:

@@ -35,7 +35,7 @@ def _tuning(board: Any) -> dict[str, Any] | None:
     scores = board.tuning.scores
     ks = [int(k) for k in scores.columns]
     rows = [{"submission": sub, "scores": [f"{scores.loc[sub, k]:.3f}" for k in ks]} for sub in order]
-    return {"figure": svg_data_uri(tuning_figure(board.tuning, board.clock, order)), "ks": ks, "rows": rows}
+    return {"figure": svg_data_uri(tuning_figure(board.tuning, board.clock, order, board.workloads)), "ks": ks, "rows": rows}
 
 
 def _clocks(board: Any) -> dict[str, Any] | None:

@@ -22,10 +22,8 @@ from optbench.errors import OptbenchError
 from optbench.scoring.algoperf_logs import load_algoperf_trials
 from optbench.scoring.algoperf_targets import Targets, load_targets
 from optbench.scoring.bootstrap import bootstrap_scores
-from optbench.scoring.inputs import Problem, ScoringInput, check_counts, load_optbench_trials
 from optbench.scoring.clock_ranks import other_clock, rank_changes
-from optbench.scoring.significance import Significance, pairwise_tests, speedrun_checks
-from optbench.scoring.tuning_curve import TuningCurves, tuning_curves
+from optbench.scoring.inputs import Problem, ScoringInput, check_counts, load_optbench_trials
 from optbench.scoring.rules import (
     DEFAULT_TAU_MAX,
     SCORE_CLOCKS,
@@ -40,6 +38,8 @@ from optbench.scoring.rules import (
     trial_time_to_target,
     workload_times,
 )
+from optbench.scoring.significance import Significance, pairwise_tests, speedrun_checks
+from optbench.scoring.tuning_curve import TuningCurves, tuning_curves
 from optbench.store import atomic_write_text, check_writable, finite_or_none
 
 
@@ -152,8 +152,10 @@ def build_scoreboard(data: ScoringInput, fmt: str, settings: ScoreSettings = Sco
     stats = None
     if s.stats:
         order = list(result.scores.sort_values(ascending=False, kind="stable").index)
-        chosen = _with_targets(trials[trials["chosen"]], data.targets)
-        stats = Significance(pairwise_tests(studies, order, s.seed), speedrun_checks(chosen))
+        scored = list(result.times.columns)  # not AlgoPerf's held-out variants: they gate, they are not scored
+        chosen = _with_targets(trials[trials["chosen"] & trials["workload"].isin(scored)], data.targets)
+        stats = Significance(pairwise_tests(studies[studies["workload"].isin(scored)], order, s.seed),
+                             speedrun_checks(chosen))
     return Scoreboard(fmt, data.ruleset, clock, s.tau_max, s.reference, trials.drop(columns="time"), medians,
                       result, summary, problems, score_ci, s.bootstrap, s.seed, data.targets, tuning, other, stats)
 

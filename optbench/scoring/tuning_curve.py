@@ -74,19 +74,57 @@ def best_of_k(ranked_times: Sequence[float], k: int) -> BestOfK:
     return BestOfK(expected, median, 1.0 - comb(misses, k) / comb(len(times), k))
 
 
+def best_of_k_table(ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`best_of_k` for many studies of the same N at once: ``ranked`` (studies x N, each
+    row in step 2's order) -> expected, median, p_reach, each (studies x N), column k-1 = k trials.
+
+    Vectorised because AlgoPerf's logs hold hundreds of studies (the per-study loop costs more
+    than reading the logs)."""
+    s, n = ranked.shape
+    weights = np.stack([best_of_k_weights(n, k) for k in range(1, n + 1)])  # (K, N)
+    finite = np.isfinite(ranked)
+    zeroed = np.where(finite, ranked, 0.0)
+    expected = zeroed @ weights.T  # (S, K)
+    expected[(~finite).astype(float) @ (weights > 0).T > 0] = np.inf
+    by_time = np.argsort(ranked, axis=1, kind="stable")  # (S, N)
+    cumulative = np.cumsum(weights[:, by_time].transpose(1, 0, 2), axis=2)  # (S, K, N): weights in time order
+    first = np.argmax(cumulative >= 0.5 - 1e-12, axis=2)  # (S, K)
+    median = np.take_along_axis(np.take_along_axis(ranked, by_time, axis=1), first, axis=1)
+    misses = (~finite).sum(axis=1)
+    table = np.array([[1.0 - comb(m, k) / comb(n, k) for k in range(1, n + 1)] for m in range(n + 1)])
+    return expected, median, table[misses]
+
+
 def study_curves(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
     """Per study and k = 1..N (its own N): ``expected_time, median_time, p_reach``.
 
     ``trials`` needs the columns step 2 needs (``submission, workload, study, time``, and
     ``hit_index`` for ``choose="first_hit"``).
     """
-    rows = []
-    for (sub, wl, study), group in rank_trials(trials, choose).groupby(STUDY_KEY, sort=True):
-        times = group["time"].to_numpy(float)
-        for k in range(1, len(times) + 1):
-            b = best_of_k(times, k)
-            rows.append((sub, wl, study, k, len(times), b.expected, b.median, b.p_reach))
-    return pd.DataFrame(rows, columns=[*STUDY_KEY, "k", "n_trials", "expected_time", "median_time", "p_reach"])
+    ranked = rank_trials(trials, choose)
+    key = ranked[STUDY_KEY]
+    starts = ~key.eq(key.shift()).all(axis=1)
+    study_id = starts.cumsum().to_numpy() - 1
+    position = np.arange(len(ranked)) - np.flatnonzero(starts.to_numpy())[study_id]
+    sizes = np.bincount(study_id)
+    heads = key[starts.to_numpy()].reset_index(drop=True)
+    times = ranked["time"].to_numpy(float)
+    frames = []
+    for n in np.unique(sizes):
+        studies = np.flatnonzero(sizes == n)
+        rows = np.isin(study_id, studies)
+        grid = np.full((len(studies), n), np.inf)
+        grid[np.searchsorted(studies, study_id[rows]), position[rows]] = times[rows]
+        expected, median, reach = best_of_k_table(grid)
+        frame = heads.iloc[np.repeat(studies, n)].reset_index(drop=True)
+        frames.append(frame.assign(k=np.tile(np.arange(1, n + 1), len(studies)), n_trials=int(n),
+                                   expected_time=expected.ravel(), median_time=median.ravel(),
+                                   p_reach=reach.ravel()))
+    columns = [*STUDY_KEY, "k", "n_trials", "expected_time", "median_time", "p_reach"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True).sort_values([*STUDY_KEY, "k"], kind="stable")[columns] \
+        .reset_index(drop=True)
 
 
 def _extend(per_study: pd.DataFrame) -> pd.DataFrame:
@@ -95,9 +133,11 @@ def _extend(per_study: pd.DataFrame) -> pd.DataFrame:
     if per_study.empty:
         return per_study
     top = int(per_study["k"].max())
-    out = [study.set_index("k").reindex(range(1, top + 1)).ffill().rename_axis("k").reset_index()
-           for _, study in per_study.groupby(STUDY_KEY, sort=True)]
-    return pd.concat(out, ignore_index=True)
+    short = per_study[(per_study["n_trials"] < top) & (per_study["k"] == per_study["n_trials"])]
+    extra = [short.assign(k=k) for k in range(2, top + 1)]
+    extra = [e[e["k"] > e["n_trials"]] for e in extra]
+    out = pd.concat([per_study, *extra], ignore_index=True)
+    return out.sort_values([*STUDY_KEY, "k"], kind="stable").reset_index(drop=True)
 
 
 @dataclass(frozen=True)
