@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from optbench import store
 from optbench.errors import OptbenchError
+from optbench.safeio import path_part
 from optbench.spec import (
     Budget,
     ComponentRef,
@@ -57,7 +58,7 @@ FORMAT = 1
 TRIAL_FIELDS = ("folder", "workload", "submission", "study", "trial", "seed", "hparams", "ruleset",
                 "budget_multiplier", "device", "stop_at_target", "data_dir", "clock")
 #: Run-wide TrialSpec fields kept only in the run's configuration (the GPU path; data-parallel trials).
-RUN_WIDE_FIELDS = ("compile", "amp", "tf32", "cudnn_benchmark", "nproc_per_trial")
+RUN_WIDE_FIELDS = ("compile", "amp", "tf32", "cudnn_benchmark", "nproc_per_trial", "save_weights")
 
 #: (submission, workload, study) -> the hyperparameter points of that study's trials, in order.
 HparamsFor = Callable[[SubmissionRef, WorkloadSpec, int], list[dict[str, Any]]]
@@ -97,6 +98,9 @@ def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission
     from optbench import tuning
 
     override, ruleset = config.hparams, config.ruleset
+    if override is not None:
+        for sub in submissions:  # its search space was checked when its folder was read
+            sub.check_hparams(override, f"--hparams (submission {sub.name})")
     spaces = {}
     if ruleset == "external" and override is None:
         for sub in submissions:
@@ -154,6 +158,7 @@ def workload_from_record(name: str, entry: dict[str, Any]) -> WorkloadSpec:
             loss=ComponentRef(**data["loss"]), target=Target(**data["target"]), budget=Budget(**data["budget"]),
             eval=EvalPolicy(**data["eval"]), batch_size=data["batch_size"], metrics=tuple(data["metrics"]),
             l2=data.get("l2", 0.0), suite=entry.get("suite", ""), path=entry.get("path", ""),
+            scale=data.get("scale"),
         )
     except (KeyError, TypeError) as exc:
         raise OptbenchError(f"experiment.json: workloads.{name}: incomplete record ({exc})") from None
@@ -178,6 +183,7 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
     """Rebuild the plan of the experiment in ``root`` (see the module docstring for what is checked)."""
     from optbench.submissions import read_submission
     from optbench.workloads import find_workload, load_workload_file
+    from optbench.workloads.scales import scale_of
 
     root = Path(root)
     if not root.is_dir():
@@ -185,6 +191,9 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
     record = store.read_experiment(root)
     if not isinstance(record, dict) or not isinstance(record.get("trials"), list) or "config" not in record:
         raise OptbenchError(f"--resume {root}: {store.EXPERIMENT_FILE} holds no plan (not written by optbench run?)")
+    from optbench.schemas import ExperimentRecord, check  # pydantic: imported only when resuming
+
+    check(ExperimentRecord, record, str(root / store.EXPERIMENT_FILE))
     config = RunConfig.from_record(record["config"])
     changes: list[str] = []
     notes: list[str] = []
@@ -195,6 +204,8 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
         try:
             path = Path(entry.get("path") or "")
             current = load_workload_file(path) if path.is_file() else find_workload(name)
+            if workloads[name].scale is not None:  # a rung of a ladder: compare with the same rung of the file
+                current = scale_of(current, workloads[name].scale["value"])
         except OptbenchError:
             notes.append(f"workload {name}: its YAML is gone; running the recorded definition")
             continue
@@ -231,6 +242,8 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
 def _spec_from_entry(entry: dict[str, Any], workloads: dict[str, WorkloadSpec], submissions: dict[str, SubmissionFolder],
                      config: RunConfig) -> TrialSpec:
     try:
+        path_part(entry["submission"], f"experiment.json: trial {entry.get('folder')}: submission")
+        path_part(entry["workload"], f"experiment.json: trial {entry.get('folder')}: workload")
         sub = submissions[entry["submission"]]
         spec = TrialSpec(
             workload=workloads[entry["workload"]], submission=entry["submission"],

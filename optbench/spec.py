@@ -124,14 +124,21 @@ class WorkloadSpec:
     suite: str = ""  #: folder the YAML came from
     path: str = ""  #: the YAML file (informational; not part of the hash)
     notes: dict[str, Any] = field(default_factory=dict)  #: free-form: calibration, sources
+    #: the declared scale ladder (YAML ``scales``): {"axis", "values", "set", "targets"}; not hashed (the
+    #: workload itself runs at its own size; ``optbench run --scales`` expands it, workloads/scales.py)
+    ladder: dict[str, Any] | None = None
+    #: on a workload expanded from a ladder: {"of": base name, "axis", "value"} (hashed)
+    scale: dict[str, Any] | None = None
 
     def resolved(self) -> dict[str, Any]:
         """Everything that changes results, as plain data (what the hash covers)."""
         data = asdict(self)
-        for key in ("path", "suite", "description", "notes"):
+        for key in ("path", "suite", "description", "notes", "ladder"):
             data.pop(key)
         if data["budget"]["steps"] is None:  # hashes of workloads without a steps budget stay what they were
             del data["budget"]["steps"]
+        if data["scale"] is None:  # nor do hashes of workloads that are no rung of a ladder
+            del data["scale"]
         return data
 
     @property
@@ -250,6 +257,7 @@ class TrialSpec:
     cudnn_benchmark: bool = False  #: CUDA: cuDNN autotunes its kernels (faster, not bit-reproducible)
     nproc_per_trial: int = 1  #: >1: one data-parallel trial on that many processes (executors/ddp.py)
     clock: Clock = Clock.WALL  #: what the budget is counted in
+    save_weights: bool = False  #: keep the initial and final weights in the trial folder (optbench landscape)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "clock", Clock(self.clock))
@@ -321,6 +329,7 @@ class TrialResult:
     #: training-loss passes the submission made through the loss function it was given (one per step
     #: for most optimizers, two for SAM, several for L-BFGS); all of them inside the submission clock
     loss_evaluations: int = 0
+    num_params: int | None = None  #: the model's parameter count (the x axis of `optbench scaling`)
     error: str | None = None  #: a one-line reason; the traceback goes to ``traceback``
     traceback: str | None = None
 
@@ -338,6 +347,7 @@ class TrialOutcome:
 
     result: TrialResult
     evals: list[dict[str, Any]] = field(default_factory=list)
+    weights: dict[str, bytes] = field(default_factory=dict)  #: --save-weights: "init"/"final" -> torch.save bytes
 
 
 @dataclass
@@ -351,6 +361,7 @@ class FinishedTrial:
     interrupted: bool = False  #: stopped by Ctrl-C: not a result, nothing is recorded
     attempts: int = 1
     runtime: TrialRuntime | None = None  #: how it ran (the device it ran on is recorded)
+    weights: dict[str, bytes] = field(default_factory=dict)  #: --save-weights: written beside trial.json
 
 
 @dataclass
@@ -416,6 +427,7 @@ class RunConfig:
     cudnn_benchmark: bool = False  #: --cudnn-benchmark
     nproc_per_trial: int = 1  #: processes per data-parallel trial
     clock: Clock = Clock.WALL  #: what budgets are counted in (the suite's, else cpu on a CPU, wall on a GPU)
+    save_weights: bool = False  #: --save-weights: each trial keeps its initial and final weights
     # -- how it runs ------------------------------------------------------------------------------
     workers: int | None = 1  #: trials at once (None: as many as a Ray cluster holds)
     threads: int | None = None  #: torch threads per worker (None: cores / workers)

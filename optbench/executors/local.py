@@ -80,15 +80,22 @@ def _child(spec: TrialSpec, runtime: TrialRuntime, conn, user_env: dict) -> None
     def relay(row: dict) -> None:
         conn.send(("eval", row))
 
-    if spec.nproc_per_trial > 1:
-        from optbench.executors.ddp import launch
+    try:
+        if spec.nproc_per_trial > 1:
+            from optbench.executors.ddp import launch
 
-        outcome = launch(spec, runtime, on_eval=relay)  # N processes, each running the loop as a rank
-    else:
-        from optbench.trial import run_trial
+            outcome = launch(spec, runtime, on_eval=relay)  # N processes, each running the loop as a rank
+        else:
+            from optbench.trial import run_trial
 
-        outcome = run_trial(spec, runtime, on_eval=relay)
-    conn.send(("done", outcome.result, outcome.evals))
+            outcome = run_trial(spec, runtime, on_eval=relay)
+    except BaseException as exc:  # noqa: BLE001 - sys.exit or KeyboardInterrupt raised by the submission's code
+        # (run_trial records every Exception; SIGINT is ignored here, so this one came from the code itself)
+        conn.send(("done", TrialResult(TrialStatus.FAILED, error=f"the submission's code raised "
+                                                                 f"{type(exc).__name__}({exc})"), [], {}))
+        conn.close()
+        return
+    conn.send(("done", outcome.result, outcome.evals, outcome.weights))
     conn.close()
 
 
@@ -154,8 +161,8 @@ class LocalExecutor:
                                    daemon=True)
         start = time.monotonic()
 
-        def finished(result: TrialResult, evals: list[dict], **flags: bool) -> FinishedTrial:
-            return FinishedTrial(spec, result, evals, runtime=runtime, **flags)
+        def finished(result: TrialResult, evals: list[dict], weights: dict | None = None, **flags: bool) -> FinishedTrial:
+            return FinishedTrial(spec, result, evals, runtime=runtime, weights=weights or {}, **flags)
 
         try:
             process.start()
@@ -187,7 +194,7 @@ class LocalExecutor:
                         if on_eval:
                             on_eval(spec, message[1])
                         continue
-                    return finished(message[1], message[2])
+                    return finished(message[1], message[2], message[3] if len(message) > 3 else None)
                 if not process.is_alive():
                     return self._died(finished, process, evals, start, started)
                 if time.monotonic() - start > limit:

@@ -65,6 +65,16 @@ def run_trial(spec: TrialSpec, runtime: TrialRuntime | None = None, on_eval: Eva
     return outcome
 
 
+def _batch_size(submission: Any, wl: Any) -> int:
+    """The submission's batch size for ``wl`` (None: the workload's); anything but a whole number >= 1 fails the
+    trial at once (a batch size of -1 would otherwise wait for the wall-clock limit)."""
+    size = submission.batch_size(wl.name)
+    size = wl.batch_size if size is None else size
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise OptbenchError(f"get_batch_size({wl.name!r}) returned {size!r}; expected a whole number >= 1 or None")
+    return size
+
+
 def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start: float,
            on_eval: EvalCallback | None) -> None:
     # -- set-up: not submission time ------------------------------------------------------------
@@ -76,14 +86,16 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
     submission = load_submission(spec.submission_path)
     hparams = submission.resolve_hparams(spec.hparams)
     wl, result, ranks = spec.workload, out.result, rank_hooks.current()  # ranks: no-ops on one process
-    ctx = Context(wl.name, wl.budget.step_hint, spec.budget_seconds,
-                  submission.batch_size(wl.name) or wl.batch_size, str(device), spec.seed,
+    ctx = Context(wl.name, wl.budget.step_hint, spec.budget_seconds, _batch_size(submission, wl), str(device), spec.seed,
                   metadata={**workload.data.info, **workload.data.metadata},
                   ruleset=spec.ruleset, evals=out.evals, runtime=workload)
     model = workload.init_model(spec.seed)
     ctx.parameter_roles = parameter_roles(model)  # before wrapping: the names are the model's own
     ctx.params_by_role = params_by_role(model, ctx.parameter_roles)
     model = ranks.wrap(model)  # DistributedDataParallel in a data-parallel trial
+    if spec.save_weights and not out.weights:  # --save-weights (optbench landscape); a resumed trial keeps its own
+        out.weights["init"] = _weights_bytes(model)
+    result.num_params = sum(p.numel() for p in model.parameters())
     state = submission.init(model, hparams, ctx)
     batches = ranks.train_batches(workload.data, ctx.batch_size, torch.Generator().manual_seed(spec.seed))
     ctx.train_batches = batches
@@ -150,3 +162,15 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
             checkpoint.save(model, state, ctx, clock, out)  # --checkpoint only; not submission time
     result.steps, result.submission_time = ctx.step, clock.elapsed
     result.submission_wall_time, result.submission_cpu_time = clock.wall, clock.cpu
+    if spec.save_weights:
+        out.weights["final"] = _weights_bytes(model)
+
+
+def _weights_bytes(model: torch.nn.Module) -> bytes:
+    """The model's state dict on the CPU, as ``torch.save`` bytes (picklable to the parent process)."""
+    import io
+
+    module = getattr(model, "module", model)  # DistributedDataParallel wraps the model
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu().clone() for k, v in module.state_dict().items()}, buffer)
+    return buffer.getvalue()

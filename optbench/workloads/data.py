@@ -51,6 +51,10 @@ class TensorData:
         self.data = {k: (_move(x, device), y.to(device)) for k, (x, y) in self.data.items()}
         return self
 
+    def class_counts(self) -> torch.Tensor:
+        """Training examples per class (integer targets; the group_loss metric groups classes by it)."""
+        return torch.bincount(self.data["train"][1].reshape(-1).long().cpu())
+
     def train_batches(self, batch_size: int, generator: torch.Generator,
                       shard: tuple[int, int] = (0, 1)) -> Iterator[Batch]:
         """Endless shuffled epochs; the last incomplete batch of an epoch is dropped.

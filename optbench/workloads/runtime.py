@@ -118,7 +118,10 @@ def build_workload(spec: WorkloadSpec, device: str | torch.device = "cpu", data_
             f"but the workload says l2={spec.l2}; make them equal"
         )
     loss = _call(LOSSES.get(spec.loss.name), f"loss {spec.loss.name}", spec, **spec.loss.params)
-    metric_fns = {name: METRICS.get(name) for name in spec.metrics if name != "loss"}
+    metric_fns = {}
+    for name in (m for m in spec.metrics if m != "loss"):
+        fn = METRICS.get(name)  # a metric kind built from the data (group_loss) gives several metrics
+        metric_fns.update(fn(data, loss) if getattr(fn, "per_workload", False) else {name: fn})
     workload = Workload(spec, data, loss, metric_fns, device)
     known = {f"{s}/{m}" for s in data.splits for m in ["loss", *metric_fns]}
     if "f_star" in data.metadata:

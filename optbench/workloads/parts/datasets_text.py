@@ -43,6 +43,10 @@ class ByteStream:
         self.bytes = {k: v.to(device) for k, v in self.bytes.items()}
         return self
 
+    def class_counts(self) -> torch.Tensor:
+        """How often each byte is a training target (the group_loss metric groups bytes by it)."""
+        return torch.bincount(self.bytes["train"][1:].long().cpu(), minlength=256)
+
     def train_batches(self, batch_size: int, generator: torch.Generator) -> Iterator[Batch]:
         data = self.bytes["train"]
         offsets = torch.arange(self.context + 1, device=data.device)

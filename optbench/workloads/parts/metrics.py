@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from optbench.workloads.groups import group_loss_metrics
 from optbench.workloads.registry import register_metric
 
 
@@ -61,3 +62,13 @@ def _group_loss(group: str):
 
 for _group in ("head", "mid", "tail"):
     register_metric(f"loss_{_group}")(_group_loss(_group))
+
+
+@register_metric("group_loss")
+def group_loss(data, elementwise_loss):
+    """A metric *kind*: ``group_loss_0`` … ``group_loss_<G-1>``, the workload's loss per group of
+    classes by training frequency, ~10 % of the examples each (:mod:`optbench.workloads.groups`)."""
+    return group_loss_metrics(data, elementwise_loss)
+
+
+group_loss.per_workload = True  # type: ignore[attr-defined]  # built from the data: Workload expands it
