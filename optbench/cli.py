@@ -10,15 +10,18 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import List
+from typing import TYPE_CHECKING, List
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from optbench import __version__
-from optbench.errors import OptbenchError
+from optbench.errors import OptbenchError, one_line
 from optbench.spec import RunConfig
+
+if TYPE_CHECKING:
+    from optbench import experiment
 
 # The workers' forkserver preloads this module (optbench.executors.local.PRELOAD), so under `python -m optbench.cli`
 # each trial's process would warn that runpy finds the main module already imported: expected, and harmless.
@@ -31,12 +34,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's help layout: whole at 80 columns, and no markup to eat 'optbench[ray]'
 )
-list_app = typer.Typer(help="List workloads, suites or submissions.", no_args_is_help=True)
+list_app = typer.Typer(help="List workloads, suites or submissions.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(list_app, name="list")
 data_app = typer.Typer(help="Check the data folders that real-data workloads read (never downloads).",
-                       no_args_is_help=True)
-app.add_typer(data_app, name="data")
+                       no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(data_app, name="data", short_help="Check the data folders that real-data workloads read.")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -61,7 +65,7 @@ def _root(
 DEFAULT_SUBMISSIONS = "adamw,nadamw,sgd_nesterov"
 
 
-@app.command()
+@app.command(short_help="Run submissions on workloads; record every eval.")
 def run(
     typer_ctx: typer.Context,
     suite: str | None = typer.Option(None, help="A suite of workloads (see `optbench list suites`). "
@@ -76,18 +80,18 @@ def run(
     trials: int | None = typer.Option(None, min=1, help="Search points per study (external tuning)."),
     hparams: str | None = typer.Option(None, help="Fixed hyperparameters k=v,... for every trial "
                                           "(over the submission's defaults); implies one trial per study."),
-    same_points_per_study: bool = typer.Option(False, help="Give every study the same search points in a new "
+    same_points_per_study: bool = typer.Option(False, "--same-points-per-study", help="Give every study the same search points in a new "
                                                "order, as AlgoPerf's harness does."),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, mps ...; cuda:0,cuda:1 runs one worker per GPU."),
     workers: int = typer.Option(1, min=1, help="Trials run at once (CPU threads are split between them)."),
     threads: int | None = typer.Option(None, min=1, help="torch threads per trial (default on a CPU: 1, as the "
                                        "budgets were calibrated; on a GPU: cores / workers). Thread counts change "
                                        "float summation order, hence results in the last bits."),
-    checkpoint: bool = typer.Option(False, help="Save a checkpoint at each eval, so that a killed trial goes on "
+    checkpoint: bool = typer.Option(False, "--checkpoint", help="Save a checkpoint at each eval, so that a killed trial goes on "
                                     "from its last eval on --resume (or on its retry)."),
     resume: Path | None = typer.Option(None, help="Continue the experiment in this folder: run only the trials "
                                        "not complete, with the plan recorded in its experiment.json."),
-    force: bool = typer.Option(False, help="With --resume: go on even if workloads, submissions' code or the "
+    force: bool = typer.Option(False, "--force", help="With --resume: go on even if workloads, submissions' code or the "
                                "plan changed since the experiment began."),
     results: Path = typer.Option(Path("results"), help="Folder that holds experiment folders."),
     name: str | None = typer.Option(None, help="Experiment folder name (default: the date and time)."),
@@ -95,9 +99,9 @@ def run(
     clock: str | None = typer.Option(None, help="What budgets count: wall (AlgoPerf's wall seconds), cpu (the "
                                      "trial's CPU seconds: steady on a busy machine) or steps (reproducible, for "
                                      "CI). Default: the suite's, else cpu on a CPU and wall on a GPU."),
-    keep_going: bool = typer.Option(False, help="Do not stop a trial at its target; run its whole budget."),
-    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
-    submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Do not stop a trial at its target; run its whole budget."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML (repeatable)."),
+    submissions_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of submissions (repeatable)."),
     data_dir: Path | None = typer.Option(None, help="Where workloads that read real data find it."),
     compile_model: bool = typer.Option(False, "--compile", help="torch.compile the training forward; compile "
                                        "and warm-up time is reported as compile_time, never submission time."),
@@ -118,10 +122,16 @@ def run(
     save_weights: bool = typer.Option(False, "--save-weights", help="Keep each trial's initial and final weights "
                                       "in its folder (weights_init.pt, weights_final.pt) for `optbench landscape`."),
 ) -> None:
-    """Run submissions on workloads and record every eval in a results folder."""
+    """Run submissions on workloads and record every eval in a results folder.
+
+    Exit codes: 0 when every trial ended reached, budget_exhausted or diverged; 1 when a trial failed or
+    timed out (the last line counts them and quotes the first error); 2 for bad input, before any trial
+    (one line); 130 when interrupted (finished trials are kept: continue with --resume).
+    """
     from optbench import experiment, tuning
     from optbench.plan import plan_from_config
-    from optbench.submissions import find_submission
+    from optbench.safeio import path_part
+    from optbench.submissions import check_distinct, find_submission
     from optbench.workloads import resolve_workloads, suites
     from optbench.workloads.scales import expand as expand_scales
 
@@ -137,9 +147,9 @@ def run(
         specs, config, resumed = experiment.resume(resume, force, {k: v for k, v in execution.items()
                                                                   if _given(typer_ctx, k)})
         for note in resumed.notes:
-            err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
         for change in resumed.changes:
-            err_console.print(f"[yellow]warning:[/] --force: {change}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]warning:[/] --force: {escape(change)}", highlight=False, soft_wrap=True)
         _execute(resume, specs, config, resumed=True)
         return
     if force:
@@ -152,6 +162,7 @@ def run(
     subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
     if not subs:
         raise OptbenchError("--submissions: name at least one submission")
+    check_distinct(subs)
     config = experiment.configure(
         workloads=[w.name for w in found], submissions=[s.name for s in subs], suite=suite, ruleset=ruleset,
         preset=preset, studies=studies, trials=trials,
@@ -161,7 +172,7 @@ def run(
         data_dir=str(data_dir.resolve()) if data_dir else None, compile=compile_model, amp=amp, tf32=tf32,
         cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, save_weights=save_weights, **execution)
     plan = plan_from_config(found, subs, config)
-    _execute(results / (name or experiment.default_experiment_name()), plan, config)
+    _execute(results / (path_part(name, "--name") if name else experiment.default_experiment_name()), plan, config)
 
 
 def _given(typer_ctx: typer.Context, option: str) -> bool:
@@ -193,38 +204,52 @@ def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -
     except KeyboardInterrupt:
         done = sum(store.is_trial_complete(root / s.folder) for s in plan)
         err_console.print(f"interrupted: {done} of {len(plan)} trials are complete and kept in {root}; "
-                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True)
+                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(130) from None
     _print_summary(root)
+    _exit_for(experiment.run_outcome(root, plan))
 
 
 def _print_summary(root: Path) -> None:
-    """What each trial reached, one table per workload."""
-    from optbench.report.terminal import print_run_summary
+    """What each trial reached, one table per workload, and the command to type next."""
+    from optbench.report.terminal import print_next_step, print_run_summary
 
     print_run_summary(root, console)
+    print_next_step(root, console)
 
 
-@list_app.command("workloads")
-def list_workloads(workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML.")) -> None:
-    """Every workload optbench can find, with its target and budget."""
-    from rich.table import Table
+def _exit_for(outcome: experiment.RunOutcome) -> None:
+    """Exit 1, after a closing line, when a trial failed or timed out (the codes: RUN_EXIT_CODES)."""
+    from optbench.report.terminal import run_outcome_line
 
-    from optbench.workloads import discover, load_workload_file
+    line = run_outcome_line(outcome)
+    if line:
+        err_console.print(f"[red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(outcome.exit_code)
 
-    table = Table(title="Workloads")
-    for column in ("name", "suite", "target", "budget (s)", "step hint", "batch", "description"):
-        table.add_column(column)
-    for name, path in sorted(discover(workloads_dir).items()):
-        w = load_workload_file(path)
-        op = "≤" if w.target.mode == "min" else "≥"
-        table.add_row(name, w.suite, f"{w.target.metric} {op} {w.target.value:g}", f"{w.budget.seconds:g}",
-                      str(w.budget.step_hint), str(w.batch_size), w.description.split(".")[0][:60])
-    console.print(table)
+
+@list_app.command("workloads", short_help="Every workload, by suite: target, budget, summary.")
+def list_workloads(workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML.")) -> None:
+    """Every workload optbench can find, by suite: target, budget (steps and seconds), summary."""
+    from optbench.report.workloads import print_workload_list
+
+    print_workload_list(workloads_dir, console)
+
+
+@app.command("show", short_help="One workload whole: description, budgets, calibration.")
+def show(
+    workload: str = typer.Argument(..., help="A workload name or YAML path."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML."),
+) -> None:
+    """One workload whole: description, target, budgets, eval, parts, calibration notes."""
+    from optbench.report.workloads import print_workload
+    from optbench.workloads import find_workload
+
+    print_workload(find_workload(workload, workloads_dir), console)
 
 
 @list_app.command("suites")
-def list_suites(workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML.")) -> None:
+def list_suites(workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML.")) -> None:
     """Named suites and their workloads."""
 
     from optbench.workloads import suites
@@ -234,8 +259,8 @@ def list_suites(workloads_dir: List[Path] = typer.Option([], help="More folders 
         console.print(f"[bold]{escape(suite_name)}[/]{clock}: {escape(', '.join(suite.workloads))}", highlight=False)
 
 
-@list_app.command("submissions")
-def list_submissions(submissions_dir: List[Path] = typer.Option([], help="More folders of submissions.")) -> None:
+@list_app.command("submissions", short_help="Every submission: its form and search space.")
+def list_submissions(submissions_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of submissions.")) -> None:
     """Every submission optbench can find, its form and search space."""
     from rich.table import Table
 
@@ -248,56 +273,26 @@ def list_submissions(submissions_dir: List[Path] = typer.Option([], help="More f
         sub = subs.read_submission(folder)
         space = sub.search_space_path.name if sub.search_space_path else "–"
         form = sub.form if sub.form in ("yaml", "algoperf") else "python"
-        table.add_row(name, form, space, sub.code_hash, str(folder))
+        table.add_row(*map(escape, (name, form, space, sub.code_hash, str(folder))))
     console.print(table)
 
 
-@app.command()
+@app.command(short_help="Check a workload or submission; train it a few steps.")
 def validate(
     path: Path = typer.Argument(..., help="A workload YAML file or a submission folder."),
     steps: int = typer.Option(5, min=1, help="Steps to run as a smoke test."),
     workload: str = typer.Option("digits_mlp", help="Workload used to smoke-test a submission."),
     submission: str = typer.Option("adamw", help="Submission used to smoke-test a workload."),
+    timeout: float = typer.Option(120.0, help="Seconds the smoke test may take before it counts as hung."),
 ) -> None:
-    """Check a workload YAML or a submission folder, then train it for a few steps."""
-    import dataclasses
+    """Check a workload YAML or a submission folder, then train it for a few steps (in a worker process,
+    as `run` does: its crash or hang is one line, exit 2)."""
+    from optbench.tools.validate import validate as validate_path
 
-    from optbench import submissions as subs
-    from optbench import tuning
-    from optbench.spec import Budget, TrialSpec
-    from optbench.trial import run_trial
-    from optbench.workloads import find_workload, load_workload_file
-    from optbench.workloads.loader import check_names_registered
-
-    hparams, ruleset = {}, "external"
-    if path.is_dir():
-        sub = subs.load_folder(subs.read_submission(path))
-        if sub.search_space_path:
-            space = tuning.load_search_space(sub.search_space_path)
-            first = tuning.sample_points(space, 1, 0, source=str(sub.search_space_path))[0]
-            if sub.form_name == "algoperf":  # AlgoPerf's files have no defaults: train on the first point
-                hparams = first
-        elif sub.form_name == "algoperf":
-            ruleset = "self"  # a self-tuning AlgoPerf file: hyperparameters=None
-        wl, sub_name, sub_path = find_workload(workload), sub.name, str(sub.path)
-        console.print(f"submission {sub.name}: {sub.form_name} form, code hash {sub.code_hash}")
-    else:
-        wl = load_workload_file(path)
-        check_names_registered(wl)
-        found = subs.find_submission(submission)
-        sub_name, sub_path = found.name, str(found.path)
-        console.print(f"workload {wl.name}: version {wl.version}, hash {wl.hash}")
-    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=steps))
-    outcome = run_trial(TrialSpec(wl, sub_name, sub_path, hparams, seed=0, ruleset=ruleset, stop_at_target=False))
-    result = outcome.result
-    if result.status == "failed":
-        raise OptbenchError(f"{path}: failed while training: {result.error}")
-    last = outcome.evals[-1] if outcome.evals else {}
-    console.print(f"[green]ok[/]: {result.steps} steps ({result.status}), train/loss {last.get('train/loss', float('nan')):.4g}, "
-                  f"{wl.target.metric} {last.get(wl.target.metric, float('nan')):.4g}")
+    validate_path(path, console, steps=steps, workload=workload, submission=submission, timeout=timeout)
 
 
-@app.command("score")
+@app.command("score", short_help="Time-to-target, performance profiles, scores.")
 def score(
     results: Path = typer.Argument(..., help="An experiment folder of ours, or (--format algoperf) AlgoPerf logs."),
     fmt: str = typer.Option("optbench", "--format", help="optbench: our results folder; algoperf: "
@@ -313,27 +308,34 @@ def score(
     reference: str | None = typer.Option(None, help="Take ratios to this submission instead of the best."),
     out: Path | None = typer.Option(None, help="Where the CSVs and figures go (default: <results>/scores)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout instead of the table."),
-    strict: bool = typer.Option(False, help="Make every warning (broken logs, wrong counts ...) an error."),
+    strict: bool = typer.Option(False, "--strict", help="Make every warning (broken logs, wrong counts ...) an error."),
     bootstrap: int = typer.Option(0, min=0, help="Resample studies N times for intervals of scores and medians."),
     seed: int = typer.Option(0, help="Seed of --bootstrap."),
     studies: int | None = typer.Option(None, min=1, help="Studies expected per workload (default: the most "
                                        "common count)."),
     trials: int | None = typer.Option(None, min=1, help="Trials expected per study (default: the most common "
                                       "count; self-tuning: 1)."),
+    both_clocks: bool = typer.Option(True, "--both-clocks/--one-clock", help="Also score on the other clock "
+                                     "(steps <-> seconds) and print the rank changes."),
+    stats: bool = typer.Option(False, "--stats", help="Paired tests of time to target per workload and pair, "
+                               "and the speedrun check (pairwise_tests.csv, speedrun_checks.csv)."),
+    tuning_curve: bool = typer.Option(False, "--tuning-curve", help="Also the score and time to target with "
+                                      "k = 1..N trials per study (tuning_curve.csv/.png)."),
 ) -> None:
     """Score a results folder: time-to-target, performance profiles, scores (docs/design.md §6)."""
     from optbench.report import commands
 
     commands.score(results, console, err_console, fmt=fmt, targets=targets, ruleset=ruleset, clock=clock,
                    tau_max=tau_max, reference=reference, out=out, as_json=as_json, strict=strict,
-                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials)
+                   bootstrap=bootstrap, seed=seed, studies=studies, trials=trials, tuning_curve=tuning_curve,
+                   both_clocks=both_clocks, stats=stats)
 
 
-@data_app.command("check")
+@data_app.command("check", short_help="Check that a data folder holds what a workload reads.")
 def data_check(
     workload: str = typer.Argument(..., help="A workload name or YAML path."),
     data_dir: Path = typer.Option(..., help="The folder you would give `optbench run --data-dir`."),
-    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML."),
 ) -> None:
     """Check that DATA_DIR holds what WORKLOAD reads (files, formats, sizes, magic numbers); exit 2 if not."""
     from optbench.tools.datacheck import check_workload_data
@@ -342,7 +344,7 @@ def data_check(
         raise typer.Exit(2)
 
 
-@app.command("compare")
+@app.command("compare", short_help="Candidate against baseline; exit 1 on a regression.")
 def compare(
     paths: List[Path] = typer.Argument(..., help="BASELINE CANDIDATE: results folders or baseline files "
                                        "(with --save-baseline: one results folder)."),
@@ -367,7 +369,7 @@ def compare(
                                       json_file=json_file))
 
 
-@app.command("report")
+@app.command("report", short_help="One self-contained HTML page of a results folder.")
 def report(
     results: Path = typer.Argument(..., help="An experiment folder (results/<experiment>)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="The HTML file (default: <results>/report.html)."),
@@ -380,7 +382,7 @@ def report(
     commands.report(results, console, err_console, out=out, clock=clock)
 
 
-@app.command("plot")
+@app.command("plot", short_help="The report's figures as PNG and SVG files.")
 def plot(
     results: Path = typer.Argument(..., help="An experiment folder (results/<experiment>)."),
     out: Path | None = typer.Option(None, "--out", help="Folder for the figures (default: <results>/plots)."),
@@ -429,7 +431,7 @@ def scaling_cmd(
         console.print(f"  wrote {escape(str(path))}")
 
 
-@app.command("calibrate")
+@app.command("calibrate", short_help="Set a workload's target and budgets from baselines.")
 def calibrate_cmd(
     workload: str | None = typer.Argument(None, help="A workload name or YAML path (not with --defaults)."),
     defaults: str | None = typer.Option(None, help="Instead: choose this submission's self-tuning defaults "
@@ -456,8 +458,8 @@ def calibrate_cmd(
     seed: int = typer.Option(0, help="Base seed of the search points and trial seeds."),
     write: bool = typer.Option(False, "--write", help="Write target, budgets and notes into the workload YAML."),
     out: Path | None = typer.Option(None, help="Save every calibration run and the proposal as JSON here."),
-    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
-    submissions_dir: List[Path] = typer.Option([], help="More folders of submissions (repeatable)."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML (repeatable)."),
+    submissions_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of submissions (repeatable)."),
 ) -> None:
     """Set a workload's target and budgets from tuned baselines, with AlgoPerf's headroom; or (--defaults)
     a submission's self-tuning defaults across a suite. The rules: optbench/tools/calibrate/."""
@@ -469,7 +471,7 @@ def calibrate_cmd(
         tuple(submissions_dir)), console)
 
 
-@app.command("theory")
+@app.command("theory", short_help="Plain SGD beside the SGD lecture's bounds.")
 def theory_cmd(
     workload: str = typer.Argument(..., help="A convex workload whose dataset records L, mu, sigma2, f*: "
                                    "logreg or lls."),
@@ -482,7 +484,7 @@ def theory_cmd(
     seed: int = typer.Option(0, help="Seed of the first run."),
     cap: bool = typer.Option(True, help="Cap the decreasing step at the constant alpha (--no-cap: the literal "
                              "rule, which starts at 1/(2 mu) and diverges on lls)."),
-    workloads_dir: List[Path] = typer.Option([], help="More folders of workload YAML (repeatable)."),
+    workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML (repeatable)."),
 ) -> None:
     """Plain SGD beside the SGD lecture's bounds (constant and decreasing step), log scale, PNG + SVG."""
     from optbench.tools.theory import theory
@@ -491,7 +493,7 @@ def theory_cmd(
     result = theory(find_workload(workload, workloads_dir), out, steps=steps, batch=batch_size, alpha=alpha,
                     runs=runs, seed=seed, cap=cap)
     info = result.info
-    console.print(f"[bold]{result.workload}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
+    console.print(f"[bold]{escape(result.workload)}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
                   f"sigma2 = {info['sigma2']:.4g} (per example; /B = {result.sigma2_batch:.4g}), B = {result.batch}, "
                   f"alpha = {result.alpha:.4g}", highlight=False)
     last = -1
@@ -499,7 +501,12 @@ def theory_cmd(
                   f"bound {result.constant_bound[last]:.3g}; decreasing: measured "
                   f"{result.decreasing_measured[last]:.3g}, bound {result.decreasing_bound[last]:.3g}", highlight=False)
     for path in result.files:
-        console.print(f"  wrote {path}")
+        console.print(f"  wrote {path}", markup=False)
+
+
+def error_line(exc: OptbenchError) -> str:
+    """The one line printed for bad input (folded and capped: optbench.errors.one_line)."""
+    return one_line(f"error: {exc}")
 
 
 def main() -> None:
@@ -507,9 +514,8 @@ def main() -> None:
     try:
         app()
     except OptbenchError as exc:
-        from rich.markup import escape  # messages hold brackets: "pip install 'optbench[ray]'", lists of keys
-
-        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        # messages hold brackets ("pip install 'optbench[ray]'", lists of keys): printed as text, never markup
+        err_console.print(error_line(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -11,3 +11,16 @@ class OptbenchError(Exception):
     """Bad user input; ``str(exc)`` is the whole one-line message."""
 
     exit_code = 2
+
+
+#: The longest error line printed (a message quoting a 20,000-element list must not flood the terminal).
+MAX_LINE = 500
+
+
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` as one line of at most ``limit`` characters: newlines folded, the middle elided."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    keep = limit - 5
+    return f"{text[: keep * 2 // 3]} ... {text[len(text) - (keep - keep * 2 // 3):]}"

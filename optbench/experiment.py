@@ -22,6 +22,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Iterator, Protocol
 
 from optbench import __version__, store
@@ -29,7 +30,7 @@ from optbench.errors import OptbenchError
 from optbench.executors.base import available_cores
 from optbench.plan import Resumed, plan_record, resume_plan
 from optbench.provenance import source_checkout, torch_facts
-from optbench.spec import Clock, Executor, FinishedTrial, RunConfig, TrialSpec
+from optbench.spec import Clock, Executor, FinishedTrial, RunConfig, TrialSpec, TrialStatus
 from optbench.trial.checkpoint import CHECKPOINT_FILE
 
 
@@ -154,10 +155,10 @@ def experiment_record(name: str, specs: list[TrialSpec], config: RunConfig) -> d
 
 def start_experiment(root: Path, specs: list[TrialSpec], config: RunConfig) -> None:
     """Create ``root`` and write experiment.json; an existing experiment is never overwritten."""
+    store.check_writable(root)  # first: it turns any OSError (a name too long, a file in the way) into one line
     if (root / store.EXPERIMENT_FILE).is_file():
         raise OptbenchError(f"{root} already holds an experiment; continue it with `optbench run --resume {root}`, "
                             "or choose another --name")
-    store.check_writable(root)
     store.write_experiment(root, experiment_record(root.name, specs, config))
 
 
@@ -233,3 +234,53 @@ def run_experiment(
     return finished
 
 
+
+
+# ------------------------------------------------------------------------------- the outcome
+
+#: How a trial may end in a run that exits 0: the algorithm's result, good or bad.
+OK_STATUSES = (TrialStatus.REACHED.value, TrialStatus.BUDGET_EXHAUSTED.value, TrialStatus.DIVERGED.value)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How the experiment's trials ended, for ``optbench run``'s exit code and closing line.
+
+    Reaching the target, running out of budget and diverging are results about the
+    algorithm; a trial that ``failed`` (an exception, a dead worker) or hung (``timeout``)
+    measured nothing, so a run with one must not look like a success to a script or CI.
+    """
+
+    trials: int
+    failed: int = 0
+    timed_out: int = 0
+    missing: int = 0  #: trials of the plan with no trial.json (none after a run that was not interrupted)
+    first_error: str | None = None  #: "<trial folder>: <error>" of the first bad trial in plan order
+
+    @property
+    def exit_code(self) -> int:
+        """0: every trial ended reached, budget_exhausted or diverged; 1: any failed, timed out or is missing."""
+        return 1 if self.failed or self.timed_out or self.missing else 0
+
+
+def run_outcome(root: Path, specs: list[TrialSpec]) -> RunOutcome:
+    """Read each trial.json of the plan (the whole experiment, resumed trials too)."""
+    counts = {"failed": 0, "timeout": 0, "missing": 0}
+    first_error = None
+    for spec in specs:
+        path = root / spec.folder / store.TRIAL_FILE
+        try:
+            record = store.read_json(path)
+        except OptbenchError:
+            record = None
+        if isinstance(record, dict) and "status" in record:
+            status, error = str(record["status"]), record.get("error")
+        else:
+            status, error = "missing", f"no readable {store.TRIAL_FILE}"
+        if status in OK_STATUSES:
+            continue
+        counts[status if status in counts else "failed"] += 1
+        if first_error is None:
+            first_error = f"{spec.folder}: {error or status}"
+    return RunOutcome(trials=len(specs), failed=counts["failed"], timed_out=counts["timeout"],
+                      missing=counts["missing"], first_error=first_error)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from optbench import store
 from optbench.errors import OptbenchError
+from optbench.safeio import path_part
 from optbench.spec import (
     Budget,
     ComponentRef,
@@ -97,6 +98,9 @@ def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission
     from optbench import tuning
 
     override, ruleset = config.hparams, config.ruleset
+    if override is not None:
+        for sub in submissions:  # its search space was checked when its folder was read
+            sub.check_hparams(override, f"--hparams (submission {sub.name})")
     spaces = {}
     if ruleset == "external" and override is None:
         for sub in submissions:
@@ -187,6 +191,9 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
     record = store.read_experiment(root)
     if not isinstance(record, dict) or not isinstance(record.get("trials"), list) or "config" not in record:
         raise OptbenchError(f"--resume {root}: {store.EXPERIMENT_FILE} holds no plan (not written by optbench run?)")
+    from optbench.schemas import ExperimentRecord, check  # pydantic: imported only when resuming
+
+    check(ExperimentRecord, record, str(root / store.EXPERIMENT_FILE))
     config = RunConfig.from_record(record["config"])
     changes: list[str] = []
     notes: list[str] = []
@@ -235,6 +242,8 @@ def resume_plan(root: Path, force: bool = False) -> Resumed:
 def _spec_from_entry(entry: dict[str, Any], workloads: dict[str, WorkloadSpec], submissions: dict[str, SubmissionFolder],
                      config: RunConfig) -> TrialSpec:
     try:
+        path_part(entry["submission"], f"experiment.json: trial {entry.get('folder')}: submission")
+        path_part(entry["workload"], f"experiment.json: trial {entry.get('folder')}: workload")
         sub = submissions[entry["submission"]]
         spec = TrialSpec(
             workload=workloads[entry["workload"]], submission=entry["submission"],

@@ -21,7 +21,7 @@ from typing import Any
 _GPU_LIBRARIES = ("libtorch_cuda", "torch_cuda", "libtorch_hip", "torch_hip")
 
 
-def _torch_has_no_gpu_library() -> bool:
+def torch_has_no_gpu_library() -> bool:
     """True when the installed torch has a lib/ folder and no CUDA or ROCm library in it."""
     try:
         spec = importlib.util.find_spec("torch")
@@ -37,7 +37,7 @@ def _torch_has_no_gpu_library() -> bool:
 
 def torch_facts() -> dict[str, Any]:
     """``torch`` (its version), ``cuda_available`` and, with CUDA, ``gpus`` (their names)."""
-    if "torch" not in sys.modules and _torch_has_no_gpu_library():
+    if "torch" not in sys.modules and torch_has_no_gpu_library():
         try:
             return {"torch": importlib.metadata.version("torch"), "cuda_available": False}
         except importlib.metadata.PackageNotFoundError:

@@ -326,6 +326,9 @@ class TrialResult:
     num_evals: int = 0
     preemption_count: int = 0
     compile_time: float = 0.0  #: torch.compile + warm-up step before the clock starts (part of init_time)
+    #: training-loss passes the submission made through the loss function it was given (one per step
+    #: for most optimizers, two for SAM, several for L-BFGS); all of them inside the submission clock
+    loss_evaluations: int = 0
     num_params: int | None = None  #: the model's parameter count (the x axis of `optbench scaling`)
     error: str | None = None  #: a one-line reason; the traceback goes to ``traceback``
     traceback: str | None = None
@@ -381,6 +384,12 @@ class Context:
     #: iterator: forms that present the workload another way (AlgoPerf's) build on them
     runtime: Any = None
     train_batches: Any = None
+    #: every parameter's role (embedding, head, matrix, vector, conv), by its name in
+    #: ``model.named_parameters()`` (optbench.workloads.roles: the model's hook, else by shape)
+    parameter_roles: dict[str, str] = field(default_factory=dict)
+    #: the model's parameters grouped by role (every role a key): what a simple-form submission
+    #: builds its parameter groups from, e.g. ``ctx.params_by_role["matrix"]`` for Muon
+    params_by_role: dict[str, list[Any]] = field(default_factory=dict)
 
 
 class TrainingComplete(Exception):

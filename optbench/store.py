@@ -52,26 +52,12 @@ class ResultsError(OptbenchError):
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temp file + rename, so readers never see half a file."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ResultsError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """``atomic_write_text`` for bytes (saved weights)."""
+    """Write ``data`` to ``path`` via a temp file in the same folder, fsync, then rename: a reader (or a
+    run killed half-way) sees the old file or the new one, never half of one."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +67,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -108,12 +96,31 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
+    """A JSON object from a results file (optbench.safeio: UTF-8, parser limits, a regular file)."""
+    from optbench import safeio
+
     try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such file") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{path}: not readable JSON ({exc})") from None
+        return safeio.read_json(path)
+    except ResultsError:
+        raise
+    except OptbenchError as exc:
+        raise ResultsError(str(exc)) from None
+
+
+def read_trial(path: Path) -> dict[str, Any] | None:
+    """trial.json's record when it is complete and well-typed (optbench.schemas.TrialRecord), else None:
+    a damaged trial counts as not finished (``run --resume`` runs it again; scoring warns and skips it)."""
+    from optbench.schemas import TrialRecord, check
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        record = read_json(path)
+        check(TrialRecord, record, str(path))
+    except OptbenchError:
+        return None
+    return record
 
 
 def check_writable(root: Path) -> None:
@@ -187,13 +194,7 @@ def write_trial(root: Path, spec: TrialSpec, result: TrialResult, evals: list[di
 
 def is_trial_complete(folder: Path) -> bool:
     """A trial is done when its trial.json exists and parses with a status."""
-    path = Path(folder) / TRIAL_FILE
-    if not path.is_file():
-        return False
-    try:
-        return "status" in json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return False
+    return read_trial(Path(folder) / TRIAL_FILE) is not None
 
 
 def write_experiment(root: Path, data: dict[str, Any]) -> None:
@@ -222,9 +223,8 @@ def load_trials(root: Path) -> pd.DataFrame:
 
     records = []
     for path in trial_files(root):
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
+        record = read_trial(path)
+        if record is None:
             continue  # a half-written file cannot exist (atomic writes); a hand-damaged one is skipped
         record["path"] = str(path.parent)
         records.append(record)

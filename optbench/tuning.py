@@ -51,17 +51,15 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
-import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 
+from optbench import safeio
 from optbench.errors import OptbenchError
 from optbench.spec import Hyperparameter, SearchSpace
 
@@ -77,67 +75,14 @@ _MAX_SHOWN = 60  #: characters of a user's value quoted in an error message
 # --------------------------------------------------------------------------- YAML
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2's floats and booleans and no duplicate keys.
-
-    PyYAML follows YAML 1.1, where ``1e-4`` is a *string* and ``no``/``off`` are
-    *booleans*: a learning rate written ``1e-4`` would reach the optimizer as text.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
-        for key_node, _ in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            if key_node.value in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
-                )
-            seen.add(key_node.value)
-        return super().construct_mapping(node, deep=deep)
-
-
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
 def _yaml_load(text: str, source: str) -> Any:
-    """Parse YAML text; a syntax error becomes one line naming the place."""
-    try:
-        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader: no arbitrary objects
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise OptbenchError(f"{source}: not valid YAML{where}: {problem}; fix the syntax") from None
+    """Parse YAML text through the shared safe reader (no aliases, no duplicate keys, YAML 1.2 numbers)."""
+    return safeio.load_yaml(text, source)
 
 
 def _json_load(text: str, source: str) -> Any:
     """Parse JSON text, refusing duplicate keys (json's default keeps the last silently)."""
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise OptbenchError(f"{source}: duplicate key {key!r}; keep one of them")
-            out[key] = value
-        return out
-
-    try:
-        return json.loads(text, object_pairs_hook=no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise OptbenchError(
-            f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; fix the syntax"
-        ) from None
+    return safeio.load_json(text, source)
 
 
 # ---------------------------------------------------------------- reading spaces
@@ -155,14 +100,7 @@ def load_search_space(path: str | Path) -> SearchSpace:
     if suffix not in (".yaml", ".yml", ".json"):
         raise OptbenchError(f"{source}: unknown search-space format {suffix or '(no suffix)'!r}; "
                             "use a .yaml, .yml or .json file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise OptbenchError(f"{source}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise OptbenchError(f"{source}: is a folder, not a file; point at the search-space file") from None
-    except UnicodeDecodeError:
-        raise OptbenchError(f"{source}: not UTF-8 text; save it as UTF-8") from None
+    text = safeio.read_text(path)
     data = _json_load(text, source) if suffix == ".json" else _yaml_load(text, source)
     return parse_search_space({} if data is None else data, source)
 
@@ -255,8 +193,8 @@ def _bound(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise OptbenchError(f"{where}: must be a number, not {_type_name(value)} {_show(value)}; "
                             "write e.g. 1.0e-3 without quotes")
-    if not math.isfinite(value):
-        raise OptbenchError(f"{where}: must be finite, got {value!r}; give a finite bound")
+    if not safeio.finite_number(value):
+        raise OptbenchError(f"{where}: must be finite, got {_show(value)}; give a finite bound")
     return float(value)
 
 
@@ -280,6 +218,20 @@ def _check_value(value: Any, where: str) -> None:
     elif not isinstance(value, _SCALARS):
         raise OptbenchError(f"{where}: {_type_name(value)} {_show(value)} is not a number, bool, string "
                             "or list; quote it to pass it as a string")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and not safeio.finite_number(value):
+        raise OptbenchError(f"{where}: {_show(value)} is not a finite number; give a finite value")
+    elif isinstance(value, str) and value.strip().lower().lstrip("+-.") in ("nan", "inf", "infinity"):
+        raise OptbenchError(f"{where}: {_show(value)} is not a finite number (a submission would read it as one); "
+                            "give a finite value")
+
+
+def parse_hparams_values(values: Mapping[Any, Any], source: str) -> dict[str, Any]:
+    """A mapping of hyperparameter values (submission.yaml's defaults, a point): names are strings, values
+    finite numbers, booleans, strings or lists of them."""
+    for name, value in values.items():
+        _check_name(name, source)
+        _check_value(value, f"{source}: {name}")
+    return dict(values)
 
 
 def check_names(space: SearchSpace | Mapping[str, Any], allowed: set[str], source: str) -> None:
@@ -294,7 +246,8 @@ def check_names(space: SearchSpace | Mapping[str, Any], allowed: set[str], sourc
     if not unknown:
         return
     hints = [f"{name!r} -> {close[0]!r}" for name in unknown
-             if (close := difflib.get_close_matches(name, sorted(allowed), n=1))]
+             if (close := difflib.get_close_matches(name, sorted(allowed), n=1)
+                 or [k for k in sorted(allowed, key=len, reverse=True) if len(k) > 2 and (k in name or name in k)])]
     hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
     accepted = _names(sorted(allowed)) if allowed else "none"
     raise OptbenchError(f"{source}: unknown hyperparameter(s) {_names(unknown)} for this submission{hint}; "
@@ -562,5 +515,4 @@ def _type_name(value: Any) -> str:
 
 def _show(value: Any) -> str:
     """A user's value, quoted on one short line (error messages are one line)."""
-    text = repr(value).replace("\n", "\\n")
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+    return safeio.show(value, _MAX_SHOWN).replace("\n", "\\n")

@@ -16,7 +16,9 @@ def test_run_records_every_trial_and_survives_failing_ones(tmp_path, tiny_worklo
     proc = run_cli("run", "--workloads", "tiny_digits", "--submissions", "adamw,boom,explode",
                    "--workloads-dir", str(tiny_workloads), "--submissions-dir", str(planted_submissions),
                    "--results", str(tmp_path / "results"), "--name", "exp")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # boom failed: the run says so in its exit code and last line
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: 1 of 3 trial(s) measured nothing (1 failed); "
+                                                           "first: boom/study_0/tiny_digits/trial_0: RuntimeError")
     root = tmp_path / "results" / "exp"
     experiment = json.loads((root / "experiment.json").read_text())
     assert experiment["workloads"]["tiny_digits"]["hash"] == find_workload(

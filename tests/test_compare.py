@@ -261,7 +261,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, pair, monkeypatch, capsys):
         ("compare", old, cand): ["optbench 9.3.1", f"this is optbench {__version__}", "--save-baseline"],
         ("compare", base, damaged): ["unreadable or unfinished trial", "study_1"],
         ("compare", base, tmp_path / "empty"): ["no finished trials"],
-        ("compare", tmp_path / "junk.json", cand): ["invalid JSON"],
+        ("compare", tmp_path / "junk.json", cand): ["not valid JSON"],
         ("compare", tmp_path / "score.json", cand): ["not a usable optbench baseline file"],
         ("compare", tmp_path / "nope", cand): ["no such results folder or baseline file"],
         ("compare", base): ["BASELINE CANDIDATE"],

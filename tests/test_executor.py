@@ -44,7 +44,9 @@ def test_a_killed_worker_is_recorded_as_failed_and_retried_once(tmp_path):
     code, out, err = cli("run", "--workloads", "rdigits", "--submissions", "die_always,die_once", "--ruleset", "self",
                          "--checkpoint", "--threads", "1", "--workloads-dir", workloads, "--submissions-dir", subs,
                          "--results", tmp_path, "--name", "exp")
-    assert code == 0, err
+    assert code == 1, err  # die_always failed: the run's exit code and last line say so
+    assert err.strip().splitlines()[-1].startswith("error: 1 of 2 trial(s) measured nothing (1 failed); first: "
+                                                   "die_always/study_0/rdigits/trial_0: worker process died"), err
     assert out.count("worker process died (killed by signal 9)") >= 3 and "running it once more" in out
     trials = store.load_trials(tmp_path / "exp").set_index("submission")
 

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "optbench"
 
 #: docs/design.md §1: a module may import its own layer and the layers below it.
 LAYERS = [
-    ("optbench", "optbench.errors", "optbench.spec"),
+    ("optbench", "optbench.errors", "optbench.spec", "optbench.safeio", "optbench.schemas"),
     ("optbench.workloads", "optbench.tuning", "optbench.builtin"),
     ("optbench.submissions", "optbench.algoperf"),
     ("optbench.trial",),

@@ -40,9 +40,9 @@ def test_the_report_has_every_section(results, tmp_path):
     board = html.split('<section id="leaderboard">')[1].split("</section>")[0]
     assert re.search(r"<td class=\"num\">1</td><td>adamw</td>\s*<td class=\"num score\">1.0000</td>", board)
     assert "2/2" in board and "×1.00" in board and "—" in board  # sgd never reached wl_b
-    # figures: the profile and one per workload, inlined, nothing fetched
+    # figures: the profile, the profiles on both clocks (analyses), and one per workload, inlined, nothing fetched
     images = re.findall(r'<img alt="[^"]*" src="([^"]+)"', html)
-    assert len(images) == 3 and all(i.startswith("data:image/svg+xml;base64,") for i in images)
+    assert len(images) == 4 and all(i.startswith("data:image/svg+xml;base64,") for i in images)
     assert base64.b64decode(images[1].split(",", 1)[1]).lstrip().startswith(b"<?xml")
     assert not re.search(r'(src|href)="(https?:)?//', html) and "<script" not in html
     # per workload: target, budget, step hint, hash

@@ -257,3 +257,76 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     statuses = [json.loads((f / "trial.json").read_text())["status"] for f in complete(root)]
     assert statuses and "failed" not in statuses  # the interrupted trials are not recorded
     assert len(statuses) < 6
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc), to check that none outlives a kill."""
+    found, todo = set(), [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                kids = {int(k) for k in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo += sorted(kids - found)
+            found |= kids
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_kills_during_start_up_and_during_evals_lose_nothing(whole_run, tmp_path):
+    """kill -9 at start-up (before and while experiment.json is written, while the forkserver imports
+    torch) and in the middle of trials' evals (with --checkpoint): after the last --resume every trial is
+    there, none finished before a kill was changed, the numbers are the unbroken run's, no process is left."""
+    workloads, results = whole_run
+    root = results / "kills"
+    first = external(workloads, results, "kills", "--workers", "1", "--checkpoint")
+    kept: dict[str, tuple] = {}
+
+    def start() -> subprocess.Popen:
+        resume = (root / "experiment.json").is_file()
+        return start_cli(tmp_path / "log.txt", *(["run", "--resume", root] if resume else first))
+
+    def kill(proc: subprocess.Popen) -> None:
+        kids = descendants(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        end = time.monotonic() + 30
+        while any(alive(k) for k in kids) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert not [k for k in kids if alive(k)], "a worker outlived the killed command"
+        now = snapshot(root) if root.is_dir() else {}
+        assert {k: v for k, v in now.items() if k in kept} == kept  # finished trials never touched again
+        kept.update(now)
+
+    for delay in (0.1, 0.6, 1.5, 3.0):  # start-up: the command, its forkserver, experiment.json
+        proc = start()
+        time.sleep(delay)
+        kill(proc)
+    def fresh_checkpoint(since: float) -> bool:
+        for path in root.rglob("checkpoint.pt"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime > since:
+                    return True
+        return False
+
+    for pause in (0.0, 0.15, 0.3):  # during evals: this start has written a checkpoint (one per eval)
+        since = time.time()
+        proc = start()
+        wait_for(lambda since=since: fresh_checkpoint(since), proc, timeout=180, what="an eval of this start")
+        time.sleep(pause)
+        kill(proc)
+
+    proc = start()
+    assert proc.wait(timeout=600) == 0, (tmp_path / "log.txt").read_text()[-2000:]
+    assert len(complete(root)) == 6 and not list(root.rglob("checkpoint.pt"))
+    assert steps_to_target(root) == steps_to_target(results / "whole")
+    assert {k: v for k, v in snapshot(root).items() if k in kept} == kept

@@ -65,10 +65,22 @@ def test_study_times_first_hit_is_algoperfs_rule_not_the_fastest():
     assert rules.study_times(trials, choose="time")["time"].tolist() == [40.0]
 
 
-def test_study_times_first_hit_tie_goes_to_the_earlier_row():
-    trials = trials_frame([("A", "w", 0, 0, 50.0), ("A", "w", 0, 1, 40.0)])
+def test_study_times_first_hit_tie_goes_to_the_faster_trial():
+    # both first reach the target at eval 2; trial 1 got there in 40 s, trial 0 in 50 s:
+    # the faster one wins, whatever the trial numbers (AlgoPerf's order is the directory listing's)
+    trials = trials_frame([("A", "w", 0, 0, 50.0), ("A", "w", 0, 1, 40.0), ("A", "w", 0, 2, 30.0)])
+    trials["hit_index"] = [2, 2, 3]
+    out = rules.study_times(trials, choose="first_hit")
+    assert out["time"].tolist() == [40.0] and out["row"].tolist() == [1]
+    # the same with the rows in the other order
+    flipped = trials.iloc[::-1].reset_index(drop=True)
+    assert rules.study_times(flipped, choose="first_hit")["time"].tolist() == [40.0]
+
+
+def test_study_times_first_hit_full_tie_goes_to_the_earlier_row():
+    trials = trials_frame([("A", "w", 0, 0, 40.0), ("A", "w", 0, 1, 40.0)])
     trials["hit_index"] = [2, 2]
-    assert rules.study_times(trials, choose="first_hit")["time"].tolist() == [50.0]
+    assert rules.study_times(trials, choose="first_hit")["row"].tolist() == [0]
 
 
 def test_study_times_never_reached_is_inf():

@@ -15,7 +15,7 @@ import pytest
 from optbench import provenance
 from tests.conftest import REPO, write
 
-GPU_BUILD = not provenance._torch_has_no_gpu_library()
+GPU_BUILD = not provenance.torch_has_no_gpu_library()
 
 
 def python(code: str) -> str:

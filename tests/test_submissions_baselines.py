@@ -13,7 +13,7 @@ from optbench.trial import run_trial
 from optbench.workloads import find_workload
 from tests.conftest import one_thread
 
-ALL = ["adamw", "nadamw", "sgd_nesterov", "heavy_ball", "schedule_free_adamw", "lion"]
+ALL = ["adamw", "nadamw", "sgd_nesterov", "heavy_ball", "schedule_free_adamw", "lion", "muon"]
 NEW = ["heavy_ball", "schedule_free_adamw", "lion"]
 
 
@@ -70,3 +70,29 @@ def test_schedule_free_evaluates_the_averaged_weights():
     assert not torch.equal(model.weight, train_weights)
     state = sub.update(model, batch, loss_fn, state, hparams, ctx)  # switches back, then steps
     assert state["optimizer"].param_groups[0]["train_mode"]
+
+
+@pytest.mark.slow  # ~8 s: char_lm's corpus is read once
+def test_muon_puts_the_hidden_matrices_in_its_muon_group_and_trains_char_lm():
+    from optbench.spec import Clock, Context
+    from optbench.workloads.roles import parameter_roles, params_by_role
+    from optbench.workloads.runtime import build_workload
+
+    sub = subs.load_folder(subs.find_submission("muon"))
+    model = build_workload(find_workload("char_lm")).init_model(0)
+    roles = parameter_roles(model)
+    ctx = Context("char_lm", 600, 30.0, 32, "cpu", 0, parameter_roles=roles, params_by_role=params_by_role(model, roles))
+    state = sub.init(model, sub.resolve_hparams({}), ctx)
+    names = {id(p): n for n, p in model.named_parameters()}
+    by_kind = {g["use_muon"]: {names[id(p)] for p in g["params"]} for g in state["optimizer"].param_groups}
+    hidden = {f"blocks.{i}.{m}.weight" for i in range(2) for m in ("qkv", "proj", "mlp.0", "mlp.2")}
+    assert by_kind[True] == hidden
+    assert by_kind[False] == set(names.values()) - hidden
+    assert {"token.weight", "position", "head.weight", "head.bias", "ln.weight"} <= by_kind[False]
+
+    wl = find_workload("char_lm")
+    wl = dataclasses.replace(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, steps=15, max_steps=15),
+                             eval=EvalPolicy(every_steps=100))
+    outcome = run_trial(TrialSpec(wl, "muon", str(sub.path), {}, seed=0, clock=Clock.STEPS), one_thread())
+    assert outcome.result.status == "budget_exhausted", outcome.result.error or outcome.result.traceback
+    assert outcome.evals[-1]["train/loss"] < 0.9 * outcome.evals[0]["train/loss"]

@@ -86,6 +86,7 @@ def test_a_worker_that_cannot_start_says_why_in_one_line(tmp_path):
             raise RuntimeError("this script is not meant to be imported by a worker")
     """)
     proc, trial = run_like_a_user(tmp_path, cwd, extra=refuse)
+    assert proc.returncode == 1, proc.stderr
     assert trial["status"] == "failed"
     assert trial["error"] == ("worker process could not start (exit code 1): RuntimeError: this script is not "
                               "meant to be imported by a worker"), trial["error"]

@@ -13,9 +13,11 @@ from optbench.spec import Executor, RunConfig
 
 def make_executor(config: RunConfig) -> Executor:
     """The executor ``config`` asks for, with its options checked (one line, exit 2, when they clash)."""
+    from optbench.executors.devices import check_device
     from optbench.executors.local import LocalExecutor
 
     device = config.device
+    check_device(device, config.executor)  # before any trial: a run on an absent GPU is one line, not N failures
     if config.nproc_per_trial > 1 and config.checkpoint:
         raise OptbenchError("--checkpoint does not go with --nproc-per-trial > 1 (data-parallel trials do not "
                             "checkpoint mid-trial)")

@@ -80,14 +80,21 @@ def _child(spec: TrialSpec, runtime: TrialRuntime, conn, user_env: dict) -> None
     def relay(row: dict) -> None:
         conn.send(("eval", row))
 
-    if spec.nproc_per_trial > 1:
-        from optbench.executors.ddp import launch
+    try:
+        if spec.nproc_per_trial > 1:
+            from optbench.executors.ddp import launch
 
-        outcome = launch(spec, runtime, on_eval=relay)  # N processes, each running the loop as a rank
-    else:
-        from optbench.trial import run_trial
+            outcome = launch(spec, runtime, on_eval=relay)  # N processes, each running the loop as a rank
+        else:
+            from optbench.trial import run_trial
 
-        outcome = run_trial(spec, runtime, on_eval=relay)
+            outcome = run_trial(spec, runtime, on_eval=relay)
+    except BaseException as exc:  # noqa: BLE001 - sys.exit or KeyboardInterrupt raised by the submission's code
+        # (run_trial records every Exception; SIGINT is ignored here, so this one came from the code itself)
+        conn.send(("done", TrialResult(TrialStatus.FAILED, error=f"the submission's code raised "
+                                                                 f"{type(exc).__name__}({exc})"), [], {}))
+        conn.close()
+        return
     conn.send(("done", outcome.result, outcome.evals, outcome.weights))
     conn.close()
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from optbench import __version__, store
+from optbench import __version__, safeio, store
 from optbench.errors import OptbenchError
 from optbench.report.format import finite, json_number
 from optbench.scoring.inputs import load_optbench_trials
@@ -134,10 +134,10 @@ def _times(values: Any, path: Path, where: str) -> list[float]:
     for v in values:
         if v is None:
             out.append(math.inf)
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
+        elif safeio.finite_number(v) and v >= 0:
             out.append(float(v))
         else:
-            raise _bad(path, f"{where} holds {v!r}; expected a number or null (not reached)")
+            raise _bad(path, f"{where} holds {safeio.show(v)}; expected a number >= 0 or null (not reached)")
     return out
 
 
@@ -149,10 +149,10 @@ def _values(values: Any, path: Path, where: str) -> list[float]:
     for v in values:
         if v is None:
             out.append(math.nan)
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        elif safeio.finite_number(v):
             out.append(float(v))
         else:
-            raise _bad(path, f"{where} holds {v!r}; expected a number or null")
+            raise _bad(path, f"{where} holds {safeio.show(v)}; expected a number or null")
     return out
 
 
@@ -160,12 +160,7 @@ def load_baseline_side(path: Path) -> Side:
     """A baseline file; refused when written by another optbench major.minor version, since
     what counts as a step or a target may change between them."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OptbenchError(f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
-    except json.JSONDecodeError as exc:
-        raise _bad(path, f"invalid JSON: {exc}") from None
+    data = safeio.read_json(path, expect=None)
     if not isinstance(data, dict) or data.get("format") != BASELINE_FORMAT:
         raise _bad(path, f'no "format": "{BASELINE_FORMAT}"')
     version = str(data.get("optbench_version", "?"))
@@ -179,7 +174,7 @@ def load_baseline_side(path: Path) -> Side:
         raise _bad(path, '"workloads" or "results" missing')
     rows = []
     for wl, subs in results.items():
-        if wl not in workloads or not isinstance(workloads[wl], dict) or "hash" not in workloads[wl]:
+        if wl not in workloads or not isinstance(workloads[wl], dict) or not isinstance(workloads[wl].get("hash"), str):
             raise _bad(path, f"workload {wl} has no hash under \"workloads\"")
         if not isinstance(subs, dict):
             raise _bad(path, f"results.{wl} is not a mapping of submissions")
@@ -191,7 +186,10 @@ def load_baseline_side(path: Path) -> Side:
             seconds = _times(entry.get("time_to_target"), path, f"{where}.time_to_target")
             study = entry.get("study", list(range(len(steps))))
             best = _values(entry.get("best_metric", [None] * len(steps)), path, f"{where}.best_metric")
-            if not (isinstance(study, list) and len(study) == len(steps) == len(seconds) == len(best) and study):
+            if not isinstance(study, list) or not all(isinstance(j, int) and not isinstance(j, bool) and j >= 0
+                                                      for j in study) or len(set(study)) != len(study):
+                raise _bad(path, f"{where}.study holds {safeio.show(study)}; expected a list of distinct study numbers >= 0")
+            if not (len(study) == len(steps) == len(seconds) == len(best) and study):
                 raise _bad(path, f"{where}: study, steps_to_target, time_to_target and best_metric differ in "
                                  "length or are empty")
             rows += [{"workload": wl, "submission": sub, "study": int(j), "steps": a, "seconds": b, "best": c}

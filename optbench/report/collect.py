@@ -145,7 +145,7 @@ def collect(results: Path, clock: str | None = None) -> ReportData:
     ScoreSettings(clock=clock)  # a bad --clock is the user's error, not a missing piece
     if not trials.empty:
         try:
-            board = score_folder(root, settings=ScoreSettings(clock=clock))
+            board = score_folder(root, settings=ScoreSettings(clock=clock, tuning_curve=True, stats=True))
             problems = [str(p) for p in board.problems]
         except OptbenchError as exc:
             missing.append(f"leaderboard: cannot score this folder: {exc}")

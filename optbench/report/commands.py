@@ -36,13 +36,21 @@ def score(
     seed: int = 0,
     studies: int | None = None,
     trials: int | None = None,
+    tuning_curve: bool = False,
+    both_clocks: bool = True,
+    stats: bool = False,
 ) -> None:
     """Score ``results``; write the CSVs, ``summary.json`` and the profile figure to ``out``
-    (default ``<results>/scores``); print the leaderboard, or with ``as_json`` the summary."""
+    (default ``<results>/scores``); print the leaderboard, or with ``as_json`` the summary.
+    ``tuning_curve``: also the score and times with k = 1..N trials per study (table and figure)."""
+    from optbench.report import analysis_terminal
+    from optbench.report.analysis_figures import plot_tuning_curves
     from optbench.report.figures import plot_performance_profiles
     from optbench.scoring.scoreboard import ScoreSettings, score_folder, summary_dict, write_tables
 
-    settings = ScoreSettings(clock, tau_max, reference, bootstrap, seed, studies, trials)  # type: ignore[arg-type]
+    settings = ScoreSettings(clock, tau_max, reference, bootstrap, seed, studies, trials,  # type: ignore[arg-type]
+                             tuning_curve=tuning_curve, both_clocks=both_clocks,
+                             stats=stats)
     out_dir = out or results / "scores"
     board = score_folder(results, fmt, targets, ruleset, settings, exclude=[out_dir])  # type: ignore[arg-type]
     if strict and board.problems:
@@ -50,11 +58,20 @@ def score(
     terminal.print_warnings(board.problems, err_console, out_dir / "warnings.txt")
     write_tables(board, out_dir)
     plot_performance_profiles(board, out_dir)
+    if board.tuning is not None:
+        plot_tuning_curves(board, out_dir)
     if as_json:
         sys.stdout.write(json.dumps(summary_dict(board, out_dir), indent=2) + "\n")
     else:
         terminal.print_leaderboard(board, console)
-        console.print(f"CSVs and performance_profile.png/.svg in {out_dir}")
+        if board.other is not None:
+            analysis_terminal.print_clocks(board, console)
+        if board.stats is not None:
+            analysis_terminal.print_stats(board, console)
+        if board.tuning is not None:
+            analysis_terminal.print_tuning(board, console)
+            console.print(f"tuning_curve.csv and tuning_curve.png/.svg in {out_dir}", markup=False)
+        console.print(f"CSVs and performance_profile.png/.svg in {out_dir}", markup=False)
 
 
 def compare(
@@ -81,7 +98,7 @@ def compare(
             raise OptbenchError("--save-baseline FILE takes one results folder: optbench compare "
                                 "--save-baseline FILE RESULTS")
         side = base.save_baseline(paths[0], save_baseline, ruleset)
-        console.print(f"baseline of {side.path} ({len(side.studies)} studies) written to {save_baseline}")
+        console.print(f"baseline of {side.path} ({len(side.studies)} studies) written to {save_baseline}", markup=False)
         return 0
     if len(paths) != 2:
         raise OptbenchError("optbench compare takes BASELINE CANDIDATE (or --save-baseline FILE RESULTS)")
@@ -98,7 +115,7 @@ def report(results: Path, console: Any, err_console: Any, *, out: Path | None = 
 
     path, data = write_report(results, out, clock)
     terminal.print_missing(data.missing, err_console)
-    console.print(f"report written to {path}")
+    console.print(f"report written to {path}", markup=False)
 
 
 def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = None, clock: str | None = None,
@@ -115,4 +132,4 @@ def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = No
     paths = write_group_plots(data, out_dir) if groups else write_plots(data, out_dir)
     if groups and not paths:
         raise OptbenchError(f"{results}: no trial logged group losses; add group_loss to the workload's metrics")
-    console.print(f"{len(paths)} files written to {out_dir}")
+    console.print(f"{len(paths)} files written to {out_dir}", markup=False)

@@ -1,7 +1,7 @@
 """``optbench report RESULTS -o report.html``: one self-contained HTML page to send to a colleague.
 
 Sections: what is missing (when anything is), the leaderboard and the performance
-profile, per workload the target metric against submission time and against steps,
+profile, the analyses (tuning-cost curves, both clocks, significance: :mod:`optbench.report.analysis_html`), per workload the target metric against submission time and against steps,
 every trial (hyperparameters, status, time and steps to target, error), and provenance
 from experiment.json (versions, device, CPU/GPU, git state, workload hashes, the exact
 command). Figures are inlined as base64 SVG; the page has no script and fetches nothing,
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from optbench import __version__
+from optbench.errors import OptbenchError
 from optbench.report.collect import ReportData, collect
 from optbench.report.format import EM_DASH, duration, finite, number
 from optbench.report.lab import lab_items
@@ -162,6 +163,7 @@ def render(data: ReportData) -> str:
     """The page as a string."""
     import jinja2
 
+    from optbench.report import analysis_html
     from optbench.report import figures as figs
 
     uris = {stem: figs.svg_data_uri(fig) for stem, fig in figs.figures(data).items()}
@@ -174,7 +176,8 @@ def render(data: ReportData) -> str:
         created=created, missing=data.missing, problems=data.problems, board=_board(data),
         profile=uris.get("performance_profile"), workloads=_workloads(data, uris), trials=_trial_rows(data),
         has_experiment=data.experiment is not None, provenance=provenance, command=command,
-        workload_rows=workload_rows, submission_rows=submission_rows, config=config, lab=lab_items(data),
+        workload_rows=workload_rows, submission_rows=submission_rows, config=config,
+        analyses=analysis_html.context(data.board), lab=lab_items(data),
     )
 
 
@@ -183,8 +186,10 @@ def write_report(results: Path, out: Path | None = None, clock: str | None = Non
     wall, cpu or steps (None: the clock the run counted)."""
     from optbench.store import atomic_write_text
 
-    data = collect(Path(results), clock)
     out = Path(out) if out is not None else Path(results) / "report.html"
+    if out.is_dir():
+        raise OptbenchError(f"-o {out}: is a folder; give the HTML file's path, e.g. {out / 'report.html'}")
+    data = collect(Path(results), clock)
     atomic_write_text(out, render(data))
     umask = os.umask(0)
     os.umask(umask)

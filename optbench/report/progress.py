@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from optbench import store
-from optbench.report.format import clock_time as _duration
+from optbench.report.format import clock_time
 from optbench.spec import ERROR_STATUSES, FinishedTrial, TrialSpec
 
 
@@ -74,7 +76,8 @@ class Progress:
                 self.running[spec.folder].update(step=row.get("step", 0), time=row.get("submission_time", 0.0))
 
     def retry(self, done: FinishedTrial) -> None:
-        self.console.print(f"  {done.spec.folder}: {done.result.error}; running it once more", highlight=False)
+        self.console.print(f"  {done.spec.folder}: {done.result.error}; running it once more", highlight=False,
+                           markup=False)
 
     def finished(self, done: FinishedTrial) -> None:
         r, folder = done.result, done.spec.folder
@@ -90,9 +93,9 @@ class Progress:
         number = f"[{self.skipped + self.done}/{self.total}]"
         if self.live_mode:
             style = "green" if r.reached else "yellow" if r.status == "budget_exhausted" else "red"
-            self.console.print(f"{number} {folder}: [{style}]{outcome_text(done)}[/]", highlight=False)
+            self.console.print(f"{escape(number)} {escape(folder)}: [{style}]{escape(outcome_text(done))}[/]", highlight=False)
         else:
-            line = f"{number} {folder}: {outcome_text(done)} | {self.counts()}, ETA {_duration(self.eta())}"
+            line = f"{number} {folder}: {outcome_text(done)} | {self.counts()}, ETA {clock_time(self.eta())}"
             print(line, file=self.console.file, flush=True)
 
     def end(self) -> None:
@@ -136,14 +139,14 @@ class Progress:
         from rich.table import Table
 
         grid = Table.grid(padding=(0, 1))
-        grid.add_row(f"[bold]trials[/] {self.counts()}   elapsed {_duration(time.monotonic() - self.start)}"
-                     f"   ETA {_duration(self.eta())}")
+        grid.add_row(f"[bold]trials[/] {self.counts()}   elapsed {clock_time(time.monotonic() - self.start)}"
+                     f"   ETA {clock_time(self.eta())}")
         with self.lock:
             running = sorted(self.running.items())
             best = sorted(self.best.items())
         for folder, info in running[:8]:
             grid.add_row(f"  [cyan]running[/] {folder}: step {info['step']}, {info['time']:.1f} s "
-                         f"({_duration(time.monotonic() - info['since'])} wall)")
+                         f"({clock_time(time.monotonic() - info['since'])} wall)")
         if len(running) > 8:
             grid.add_row(f"  ... and {len(running) - 8} more running")
         if best:

@@ -21,6 +21,7 @@ from optbench.scoring.rules import CLOCK_UNITS
 from optbench.spec import TrialStatus
 
 if TYPE_CHECKING:
+    from optbench.experiment import RunOutcome
     from optbench.report.compare import Comparison
     from optbench.scoring.scoreboard import Scoreboard
 
@@ -31,6 +32,8 @@ STATUS_STYLE = {TrialStatus.REACHED.value: "green", TrialStatus.BUDGET_EXHAUSTED
 STATUS_SHORT = {TrialStatus.BUDGET_EXHAUSTED.value: "budget"}
 #: Warnings printed before "... and N more".
 MAX_WARNINGS = 20
+#: Characters of the first error quoted in ``optbench run``'s closing line (trial.json has all of it).
+MAX_ERROR_CHARS = 200
 
 
 def print_whole(console: Any, table: Any) -> None:
@@ -98,10 +101,12 @@ def print_leaderboard(board: Scoreboard, console: Any) -> None:
 
 def print_warnings(problems: Sequence[Any], console: Any, rest_in: Path | None = None) -> None:
     """``warning: <problem>`` for the first :data:`MAX_WARNINGS`, then how many more and where."""
+    from rich.markup import escape
+
     for problem in problems[:MAX_WARNINGS]:
-        console.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
     if len(problems) > MAX_WARNINGS:
-        console.print(f"... and {len(problems) - MAX_WARNINGS} more warnings: see {rest_in}")
+        console.print(f"... and {len(problems) - MAX_WARNINGS} more warnings: see {rest_in}", markup=False)
 
 
 def print_missing(lines: Sequence[str], console: Any) -> None:
@@ -153,6 +158,30 @@ def print_run_summary(root: Path, console: Any) -> None:
     seconds = " / ".join(CLOCK_UNITS[c] for c in sorted(clocks - {"steps"})) or CLOCK_UNITS["wall"]
     console.print(f"steps→, s→: steps and submission seconds ({seconds}) to the target; time s: in all",
                   highlight=False)
+
+
+def run_outcome_line(outcome: RunOutcome) -> str | None:
+    """``optbench run``'s closing line when a trial failed, timed out or is missing (None when none
+    did): the counts and the first error, on its first line and cut at :data:`MAX_ERROR_CHARS`."""
+    if not outcome.exit_code:
+        return None
+    counts = [f"{n} {what}" for n, what in ((outcome.failed, "failed"), (outcome.timed_out, "timed out"),
+                                            (outcome.missing, "without a result")) if n]
+    error = (outcome.first_error or "").strip().splitlines()[0] if outcome.first_error else ""
+    if len(error) > MAX_ERROR_CHARS:
+        error = error[:MAX_ERROR_CHARS - 1] + "…"
+    bad = outcome.failed + outcome.timed_out + outcome.missing
+    return (f"{bad} of {outcome.trials} trial(s) measured nothing ({', '.join(counts)}); "
+            f"first: {error} (its trial.json holds the whole error)")
+
+
+def print_next_step(root: Path, console: Any) -> None:
+    """The command to type after a run (quoted for a shell when the folder needs it)."""
+    import shlex
+
+    from rich.markup import escape
+
+    console.print(f"next: optbench score {escape(shlex.quote(str(root)))}", highlight=False, soft_wrap=True)
 
 
 # ============================================================================ optbench compare

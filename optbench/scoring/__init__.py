@@ -10,6 +10,9 @@ One module per job, imported in this order (none imports :mod:`optbench.report` 
   and the count checks;
 - :mod:`~optbench.scoring.algoperf_targets` and :mod:`~optbench.scoring.algoperf_logs`:
   AlgoPerf's targets files and log tree as the same kind of input;
+- :mod:`~optbench.scoring.tuning_curve` (the score with k of N trials) and
+  :mod:`~optbench.scoring.clock_ranks` (the ranks on steps and on seconds), and
+  :mod:`~optbench.scoring.significance` (paired tests, the speedrun check);
 - :mod:`~optbench.scoring.scoreboard`: all of it on one folder (:func:`~optbench.scoring.scoreboard.score_folder`),
   and the CSV/JSON files ``optbench score`` writes.
 

@@ -38,6 +38,7 @@ import csv
 import math
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optbench import safeio
 from optbench.errors import OptbenchError
 from optbench.scoring.algoperf_targets import Targets, WorkloadTarget
 from optbench.scoring.inputs import TRIAL_COLUMNS, Problem, ScoringInput
@@ -242,10 +244,28 @@ def _parse(source: Any, columns: Sequence[str], threads: bool) -> Any:
     )
 
 
+def _not_a_file(path: str) -> str | None:
+    """Why ``path`` cannot be read as a log (a FIFO or a device would block or never end), or None."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "no eval_measurements.csv"
+    except OSError as exc:
+        return f"eval_measurements.csv not readable ({exc.strerror or exc})"
+    if not stat.S_ISREG(info.st_mode):
+        return "eval_measurements.csv is not a regular file (a pipe or a device)"
+    if info.st_size > safeio.MAX_BYTES:
+        return f"eval_measurements.csv has {info.st_size} bytes, more than {safeio.MAX_BYTES}"
+    return None
+
+
 def _read_columns(path: str, columns: Sequence[str]) -> tuple[dict[str, np.ndarray] | None, int, list[str]]:
     """One file: the wanted columns that exist (as float arrays), the row count, problems."""
     import pyarrow as pa
 
+    odd = _not_a_file(path)
+    if odd:
+        return None, 0, [odd]
     try:
         table = _parse(path, columns, threads=False)
     except FileNotFoundError:
@@ -343,6 +363,9 @@ def read_trials(items: Sequence[TrialItem]) -> list[TrialRead]:
     reads: dict[int, TrialRead] = {}
     groups: dict[bytes, list[tuple[int, bytes, WorkloadTarget]]] = {}
     for k, (path, target) in enumerate(items):
+        if _not_a_file(os.path.join(path, MEASUREMENTS_FILE)):
+            reads[k] = read_trial(path, target)  # reports what is wrong
+            continue
         try:
             with open(os.path.join(path, MEASUREMENTS_FILE), "rb") as fh:
                 raw = fh.read()

@@ -7,7 +7,6 @@ trial's ``eval_measurements.csv`` against the target of its workload.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from optbench import safeio
 from optbench.errors import OptbenchError
 
 #: Metric names AlgoPerf minimises (``<=`` target) and maximises (``>=`` target);
@@ -82,34 +82,38 @@ def metric_is_minimized(metric: str) -> bool:
     raise ValueError(name)
 
 
+def _names(value: Any) -> bool:
+    """A list of workload names (strings)."""
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
 def load_targets(path: str | os.PathLike[str]) -> Targets:
     """Read and check a ``workload_targets*.json`` (v0.5, v0.6, or newer with ``target_metric_goal``)."""
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise OptbenchError(f"--targets {path}: no such file") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise OptbenchError(f"--targets {path}: not readable JSON ({exc})") from None
-    try:
-        base = tuple(raw["base_workloads"])
-        held_out = tuple(raw.get("held_out_workloads") or ())
-        entries: dict[str, Any] = raw["workloads"]
-    except (KeyError, TypeError):
+    raw = safeio.read_json(path, f"--targets {path}", expect=None)
+    if not isinstance(raw, dict) or not _names(raw.get("base_workloads")) \
+            or not _names(raw.get("held_out_workloads") or []) or not isinstance(raw.get("workloads"), dict):
         raise OptbenchError(
-            f"--targets {path}: not an AlgoPerf workload_targets file "
-            "(needs base_workloads, held_out_workloads and workloads)"
-        ) from None
+            f"--targets {path}: not an AlgoPerf workload_targets file (needs base_workloads and "
+            "held_out_workloads as lists of workload names, and workloads as a mapping)"
+        )
+    base = tuple(raw["base_workloads"])
+    held_out = tuple(raw.get("held_out_workloads") or ())
+    entries: dict[str, Any] = raw["workloads"]
+    both = sorted(set(base) & set(held_out))
+    if both or len(set(base)) != len(base) or len(set(held_out)) != len(held_out):
+        raise OptbenchError(f"--targets {path}: a workload is listed twice in base_workloads/held_out_workloads "
+                            f"({safeio.show(both or base + held_out)}); list each once")
     workloads: dict[str, WorkloadTarget] = {}
     for name, entry in entries.items():
-        try:
-            metric_name = str(entry["target_metric_name"])
-            value = float(entry["validation_target_value"])
-        except (KeyError, TypeError, ValueError):
+        metric_name = entry.get("target_metric_name") if isinstance(entry, dict) else None
+        value = entry.get("validation_target_value") if isinstance(entry, dict) else None
+        if not isinstance(metric_name, str) or not metric_name.strip() or not safeio.finite_number(value):
             raise OptbenchError(
-                f"--targets {path}: workload {name!r} needs target_metric_name and a numeric "
-                "validation_target_value"
-            ) from None
+                f"--targets {path}: workload {safeio.show(name)} needs target_metric_name (a string) and a finite "
+                f"numeric validation_target_value, got {safeio.show(entry)}"
+            )
+        value = float(value)
         goal = entry.get("target_metric_goal")
         if goal in ("minimize", "maximize"):
             minimize = goal == "minimize"

@@ -30,7 +30,7 @@ TRIAL_COLUMNS = [
 #: Our results' columns beyond those: the clock the budget counted and the time to target on each
 #: clock (absent from results older than the clocks, and from AlgoPerf's logs: wall seconds), and
 #: the target's direction (a study that missed it is represented by the trial that came closest).
-EXTRA_COLUMNS = ["clock", "wall_time_to_target", "cpu_time_to_target", "target_mode"]
+EXTRA_COLUMNS = ["clock", "wall_time_to_target", "cpu_time_to_target", "target_mode", "target_value"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,8 @@ def load_optbench_trials(root: Path, ruleset: Ruleset | None = None) -> ScoringI
     for column in required:
         if column not in frame:
             frame[column] = None
-    for column in ("time_to_target", "steps_to_target", "best_metric", "wall_time_to_target", "cpu_time_to_target"):
+    for column in ("time_to_target", "steps_to_target", "best_metric", "wall_time_to_target", "cpu_time_to_target",
+                   "target_value"):
         if column not in frame:
             frame[column] = np.nan
     frame["clock"] = frame["clock"].fillna("wall") if "clock" in frame else "wall"

@@ -3,7 +3,8 @@
 1. :func:`trial_time_to_target` -- per trial: time (or steps) to target, ``inf`` if not reached;
 2. :func:`study_times` -- per study: external tuning -> the best of its trials; self-tuning ->
    its one trial. (``choose="first_hit"`` is AlgoPerf's rule: the trial that reaches the
-   target at the smallest *eval index*, which is not always the smallest time);
+   target at the smallest *eval index*, which is not always the smallest time; trials tied
+   on that index go to the smaller time at it);
 3. :func:`workload_times` -- per workload: the median over studies, ``inf`` included, so a
    submission must reach the target in more than half of its studies to get a finite time;
 4. :func:`cut` -- a time above ``tau_max`` x the best submission's becomes ``inf``
@@ -111,6 +112,9 @@ def study_times(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
     the best of the study's trials; self-tuning: its one trial). ``"first_hit"``:
     AlgoPerf's rule, the trial whose *first eval reaching the target* has the smallest
     index; its time is taken even when another trial reached it sooner in seconds.
+    Trials that first reach it at the *same* eval index are tied by their time at that eval
+    (the faster one wins): AlgoPerf's scorer takes whichever its directory listing returns
+    first, which is arbitrary, and the lower trial number is no better a reason.
     A study none of whose trials reached the target chooses the trial that came closest
     (the best ``best_metric`` in the direction of ``target_mode``, when the trials carry
     them): it is the one whose curve the report draws. Other ties go to the earlier row
@@ -118,6 +122,18 @@ def study_times(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
 
     Returns columns ``submission, workload, study, time, row`` (``row``: the index label
     of the chosen trial in ``trials``).
+    """
+    chosen = rank_trials(trials, choose).groupby(STUDY_KEY, sort=False).head(1)
+    return chosen[[*STUDY_KEY, "time", "row"]].reset_index(drop=True)
+
+
+def rank_trials(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
+    """Step 2's order: ``trials`` sorted by study, then best first by the rule of
+    :func:`study_times` (which takes each study's first row), with ``row`` = the index label.
+
+    The whole order, not just its head, is what a tuning curve needs: the best of k trials
+    drawn from a study is the drawn trial that comes first here
+    (:mod:`optbench.scoring.tuning_curve`).
     """
     if choose == "first_hit":
         hit = pd.to_numeric(trials["hit_index"]).astype(float)
@@ -130,9 +146,9 @@ def study_times(trials: pd.DataFrame, choose: Choose = "time") -> pd.DataFrame:
         sign = np.where(trials["target_mode"].to_numpy() == "max", -1.0, 1.0)
         closeness = np.where(np.isfinite(best), sign * best, np.inf)
     ranked = trials.assign(_order=order, _close=closeness, _pos=np.arange(len(trials)), row=trials.index)
-    ranked = ranked.sort_values([*STUDY_KEY, "_order", "_close", "_pos"], kind="stable")
-    chosen = ranked.groupby(STUDY_KEY, sort=False).head(1)
-    return chosen[[*STUDY_KEY, "time", "row"]].reset_index(drop=True)
+    # the time breaks ties of first_hit (same eval index: the faster trial); under "time" it is the order itself
+    ranked = ranked.sort_values([*STUDY_KEY, "_order", "time", "_close", "_pos"], kind="stable")
+    return ranked.drop(columns=["_order", "_close", "_pos"])
 
 
 def workload_times(
@@ -199,8 +215,8 @@ def ratios(times: np.ndarray, reference: int | None = None) -> np.ndarray:
 
 def tau_grid(tau_max: float = DEFAULT_TAU_MAX, num: int = NUM_TAUS) -> np.ndarray:
     """The taus at which profiles are evaluated: ``linspace(1, tau_max, num)``, as AlgoPerf."""
-    if not tau_max > 1:
-        raise OptbenchError(f"--tau-max must be greater than 1 (got {tau_max})")
+    if not (tau_max > 1 and np.isfinite(tau_max)):
+        raise OptbenchError(f"--tau-max must be a finite number greater than 1 (got {tau_max})")
     return np.linspace(1.0, float(tau_max), num)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,9 @@ from optbench.scoring.algoperf_logs import load_algoperf_trials
 from optbench.scoring.algoperf_targets import Targets, load_targets
 from optbench.scoring.bootstrap import bootstrap_scores
 from optbench.scoring.inputs import Problem, ScoringInput, check_counts, load_optbench_trials
+from optbench.scoring.clock_ranks import other_clock, rank_changes
+from optbench.scoring.significance import Significance, pairwise_tests, speedrun_checks
+from optbench.scoring.tuning_curve import TuningCurves, tuning_curves
 from optbench.scoring.rules import (
     DEFAULT_TAU_MAX,
     SCORE_CLOCKS,
@@ -58,6 +61,20 @@ class Scoreboard:
     bootstrap: int = 0
     seed: int = 0
     targets: Targets | None = None
+    tuning: TuningCurves | None = None  #: ``--tuning-curve``
+    other: Scoreboard | None = None  #: the same trials on the other clock (steps <-> seconds)
+    stats: Significance | None = None  #: ``--stats``
+
+    @property
+    def boards(self) -> dict[str, Scoreboard]:
+        """This board and :attr:`other` by clock, steps first (one entry when there is no other)."""
+        both = {self.clock: self} | ({self.other.clock: self.other} if self.other is not None else {})
+        return dict(sorted(both.items(), key=lambda item: item[0] != "steps"))
+
+    @property
+    def clock_ranks(self) -> pd.DataFrame | None:
+        """Ranks and scores on both clocks, with the change (None without :attr:`other`)."""
+        return rank_changes(self.boards) if self.other is not None else None
 
     @property
     def workloads(self) -> list[str]:
@@ -94,6 +111,9 @@ class ScoreSettings:
     seed: int = 0  #: of the bootstrap
     expect_studies: int | None = None  #: per workload (None: the most common count)
     expect_trials: int | None = None  #: per study (None: the most common count; self-tuning: 1)
+    tuning_curve: bool = False  #: the score and time to target with k = 1..N trials per study
+    both_clocks: bool = True  #: also score the same trials on the other clock (steps <-> seconds)
+    stats: bool = False  #: paired tests of time to target, and the speedrun check
 
     def __post_init__(self) -> None:
         tau_grid(self.tau_max)
@@ -123,8 +143,31 @@ def build_scoreboard(data: ScoringInput, fmt: str, settings: ScoreSettings = Sco
     if s.bootstrap > 0:
         score_ci, median_ci = bootstrap_scores(studies, medians, s.bootstrap, s.seed, rules)
     summary = _workload_summary(studies, medians, result, median_ci)
+    tuning = tuning_curves(trials, data.choose, submissions, data.workloads, rules) if s.tuning_curve else None
+    second = other_clock(clock, trials) if s.both_clocks else None
+    other = None
+    if second is not None:
+        other = build_scoreboard(data, fmt, replace(s, clock=second, bootstrap=0, tuning_curve=False,
+                                                    both_clocks=False))
+    stats = None
+    if s.stats:
+        order = list(result.scores.sort_values(ascending=False, kind="stable").index)
+        chosen = _with_targets(trials[trials["chosen"]], data.targets)
+        stats = Significance(pairwise_tests(studies, order, s.seed), speedrun_checks(chosen))
     return Scoreboard(fmt, data.ruleset, clock, s.tau_max, s.reference, trials.drop(columns="time"), medians,
-                      result, summary, problems, score_ci, s.bootstrap, s.seed, data.targets)
+                      result, summary, problems, score_ci, s.bootstrap, s.seed, data.targets, tuning, other, stats)
+
+
+def _with_targets(trials: pd.DataFrame, targets: Targets | None) -> pd.DataFrame:
+    """``target_value``/``target_mode`` on every trial: from trial.json (ours), else from
+    AlgoPerf's targets file."""
+    if "target_value" in trials and trials["target_value"].notna().all() or targets is None:
+        return trials
+    known = targets.workloads
+    return trials.assign(
+        target_value=trials["workload"].map(lambda w: known[w].value if w in known else np.nan),
+        target_mode=trials["workload"].map(lambda w: ("min" if known[w].minimize else "max") if w in known else None),
+    )
 
 
 def _workload_summary(
@@ -205,7 +248,7 @@ def write_tables(board: Scoreboard, out_dir: Path) -> list[Path]:
     ``time_to_targets.csv``: step 3's medians, submission x workload (variants too),
     ``inf`` = not reached; ``scores.csv``; ``performance_profiles.csv`` (submission x tau);
     ``trial_summary.csv`` (one row per trial, ``chosen`` = the trial its study used);
-    ``workload_summary.csv``; ``summary.json`` (:func:`summary_dict`); ``warnings.txt``
+    ``workload_summary.csv``; ``clock_ranks.csv`` (both clocks); ``pairwise_tests.csv`` and ``speedrun_checks.csv`` with ``--stats``; ``tuning_curve.csv`` with ``--tuning-curve``; ``summary.json`` (:func:`summary_dict`); ``warnings.txt``
     when there were problems. (The figure: :func:`optbench.report.figures.plot_performance_profiles`.)
     """
     out_dir = Path(out_dir)
@@ -218,6 +261,13 @@ def write_tables(board: Scoreboard, out_dir: Path) -> list[Path]:
         "workload_summary.csv": board.workload_summary.to_csv(index=False),
         "summary.json": json.dumps(summary_dict(board, out_dir), indent=2) + "\n",
     }
+    if board.clock_ranks is not None:
+        files["clock_ranks.csv"] = board.clock_ranks.to_csv()
+    if board.stats is not None:
+        files["pairwise_tests.csv"] = board.stats.pairs.to_csv(index=False)
+        files["speedrun_checks.csv"] = board.stats.speedrun.to_csv(index=False)
+    if board.tuning is not None:
+        files["tuning_curve.csv"] = board.tuning.table().to_csv(index=False)
     if board.problems:
         files["warnings.txt"] = "".join(f"{p}\n" for p in board.problems)
     written = []

@@ -20,6 +20,7 @@ from optbench.submissions.folder import (
     BUILTIN_SUBMISSIONS_DIR,
     SEARCH_SPACE_FILES,
     SubmissionFolder,
+    check_distinct,
     code_hash,
     discover,
     find_submission,
@@ -31,6 +32,6 @@ from optbench.submissions.schedules import SCHEDULE_KEYS, warmup_schedule
 
 __all__ = [
     "BUILTIN_SUBMISSIONS_DIR", "SEARCH_SPACE_FILES", "SCHEDULE_KEYS", "LoadedSubmission", "SubmissionFolder",
-    "code_hash", "discover", "find_submission", "load_folder", "load_submission", "read_submission", "submission_dirs",
+    "check_distinct", "code_hash", "discover", "find_submission", "load_folder", "load_submission", "read_submission", "submission_dirs",
     "warmup_schedule",
 ]

@@ -16,8 +16,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from optbench import safeio
 from optbench.errors import OptbenchError
 
 FORM = "algoperf"
@@ -28,7 +27,6 @@ JAX_PACKAGES = frozenset({"jax", "jaxlib", "flax", "optax", "chex", "jraph", "te
 COMPANION_KEYS = frozenset({"form", "aliases", "description"})
 _INIT_ARGS = ("workload", "model_params", "model_state", "hyperparameters", "rng")
 
-
 def _functions(tree: ast.Module) -> dict[str, list[str]]:
     found = {}
     for node in tree.body:
@@ -36,7 +34,6 @@ def _functions(tree: ast.Module) -> dict[str, list[str]]:
             args = node.args
             found[node.name] = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
     return found
-
 
 def _imported_roots(tree: ast.Module) -> list[str]:
     roots = []
@@ -47,7 +44,6 @@ def _imported_roots(tree: ast.Module) -> list[str]:
             roots.append(node.module.split(".")[0])
     return roots
 
-
 def read_companion(folder: Path) -> dict[str, Any]:
     """``submission.yaml`` beside a ``submission.py`` ({} when there is none), checked."""
     from optbench.submissions.import_aliases import check_aliases
@@ -55,29 +51,24 @@ def read_companion(folder: Path) -> dict[str, Any]:
     source = folder / "submission.yaml"
     if not source.is_file():
         return {}
-    try:
-        config = yaml.safe_load(source.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise OptbenchError(f"{source}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    config = safeio.read_yaml(source) or {}
     if not isinstance(config, dict) or set(config) - COMPANION_KEYS:
-        extra = sorted(set(config) - COMPANION_KEYS) if isinstance(config, dict) else config
-        raise OptbenchError(f"{source}: unknown keys {extra}; beside a submission.py it may hold "
+        extra = sorted(map(str, set(config) - COMPANION_KEYS)) if isinstance(config, dict) else safeio.show(config)
+        raise OptbenchError(f"{source}: unknown keys {safeio.show(extra)}; beside a submission.py it may hold "
                             f"{', '.join(sorted(COMPANION_KEYS))}")
     if config.get("form", FORM) != FORM:
-        raise OptbenchError(f"{source}: form: {config['form']!r}; beside a submission.py the only form to "
+        raise OptbenchError(f"{source}: form: {safeio.show(config['form'])}; beside a submission.py the only form to "
                             f"declare is {FORM} (the others are found from the code)")
     if "aliases" in config:
         config["aliases"] = check_aliases(config["aliases"], str(source))
     return config
 
-
 def _declares_form(folder: Path) -> bool:
     try:
-        config = yaml.safe_load((folder / "submission.yaml").read_text())
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        config = safeio.read_yaml(folder / "submission.yaml")
+    except OptbenchError:
         return False
     return isinstance(config, dict) and config.get("form") == FORM
-
 
 def detect(folder: Path) -> dict[str, Any] | None:
     """The companion config (possibly {}) when ``folder/submission.py`` is an AlgoPerf submission, else None."""

@@ -52,8 +52,16 @@ class LoadedSubmission:
         return dict(getattr(self.module, "DEFAULT_HPARAMS", None) or {})
 
     def resolve_hparams(self, hparams: dict[str, Any] | None) -> dict[str, Any]:
-        """The submission's defaults, overridden by the given (tuned or ``--hparams``) values."""
-        return {**self.defaults, **(hparams or {})}
+        """The submission's defaults, overridden by the given (tuned or ``--hparams``) values. A name
+        its defaults lack is refused: the command checked the names it could read without running
+        the code (optbench.submissions.declared), this is the check of a computed DEFAULT_HPARAMS."""
+        from optbench.submissions.declared import check_hparam_names
+
+        defaults = self.defaults
+        if defaults and hparams:
+            check_hparam_names(hparams, frozenset(defaults), f"{self.name}'s hyperparameters",
+                               self.folder.hparam_names_from or "its DEFAULT_HPARAMS")
+        return {**defaults, **(hparams or {})}
 
     # -- the form's calls -------------------------------------------------------------------------
     def batch_size(self, workload_name: str) -> int | None:

@@ -6,21 +6,21 @@ happens in the worker process that runs the trial.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from optbench import builtin
+from optbench import builtin, safeio
 from optbench.errors import OptbenchError
+from optbench.safeio import path_part
 
 #: The baseline submissions, shipped inside the package (the repository's top-level submissions/ links to them).
 BUILTIN_SUBMISSIONS_DIR = builtin.SUBMISSIONS_DIR
 SEARCH_SPACE_FILES = ("search_space.yaml", "search_space.yml", "tuning_search_space.json")
 #: The keys a submission.yaml may have.
-YAML_KEYS = frozenset({"optimizer", "defaults", "description"})
+YAML_KEYS = frozenset({"optimizer", "defaults", "description", "closure", "groups", "base"})
 
 
 def submission_dirs(extra: list[Path] | None = None) -> list[Path]:
@@ -63,6 +63,15 @@ class SubmissionFolder:
     code_hash: str
     search_space_path: Path | None
     config: dict[str, Any] = field(default_factory=dict)  #: submission.yaml's content (yaml and algoperf forms)
+    hparam_names: frozenset[str] | None = None  #: the names it declares (optbench.submissions.declared);
+    #: None when they cannot be known without running it
+    hparam_names_from: str = ""  #: where it declares them, for a refusal ("DEFAULT_HPARAMS in submission.py")
+
+    def check_hparams(self, names: Any, source: str) -> None:
+        """Refuse (one line, exit 2, "did you mean") a hyperparameter name this submission does not declare."""
+        from optbench.submissions.declared import check_hparam_names
+
+        check_hparam_names(names, self.hparam_names, source, self.hparam_names_from)
 
     @property
     def source(self) -> Path:
@@ -70,8 +79,25 @@ class SubmissionFolder:
 
 
 def read_submission(folder: Path) -> SubmissionFolder:
-    """Check a submission folder's files (no code is run)."""
-    folder = Path(folder)
+    """Check a submission folder's files (no code is run), its search space's names included:
+    every command that runs a submission (run, validate, calibrate, a resume) reads it here."""
+    return _with_checked_names(_read_files(Path(folder)))
+
+
+def _with_checked_names(sub: SubmissionFolder) -> SubmissionFolder:
+    """``sub`` with the names it declares; a search-space name it does not declare is refused."""
+    from optbench import tuning
+    from optbench.submissions.declared import declared_names
+
+    space = tuning.load_search_space(sub.search_space_path) if sub.search_space_path else None
+    names, where = declared_names(sub.form, sub.source, sub.config, space.names if space else None)
+    sub = dataclasses.replace(sub, hparam_names=names, hparam_names_from=where)
+    if space is not None:
+        sub.check_hparams(space.names, str(sub.search_space_path))
+    return sub
+
+
+def _read_files(folder: Path) -> SubmissionFolder:
     search_space = next((folder / f for f in SEARCH_SPACE_FILES if (folder / f).is_file()), None)
     if (folder / "submission.py").is_file():
         from optbench.submissions.algoperf_files import detect
@@ -82,23 +108,45 @@ def read_submission(folder: Path) -> SubmissionFolder:
         return SubmissionFolder(folder.name, folder, "python", code_hash(folder), search_space)
     if (folder / "submission.yaml").is_file():
         source = folder / "submission.yaml"
-        try:
-            config = yaml.safe_load(source.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise OptbenchError(f"{source}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-        if not isinstance(config, dict) or set(config) - YAML_KEYS:
-            extra = sorted(set(config) - YAML_KEYS) if isinstance(config, dict) else config
-            raise OptbenchError(f"{source}: unknown keys {extra}; allowed: {', '.join(sorted(YAML_KEYS))}")
+        config = safeio.read_yaml(source) or {}
+        if not isinstance(config, dict):
+            raise OptbenchError(f"{source}: expected a mapping of {', '.join(sorted(YAML_KEYS))}, "
+                                f"got {safeio.type_name(config)}")
+        if set(config) - YAML_KEYS:
+            extra = sorted(map(str, set(config) - YAML_KEYS))
+            raise OptbenchError(f"{source}: unknown keys {safeio.show(extra)}; allowed: {', '.join(sorted(YAML_KEYS))}")
         if not isinstance(config.get("defaults", {}), dict):
             raise OptbenchError(f"{source}: defaults: expected a mapping of hyperparameter to value")
+        _check_defaults(config.get("defaults") or {}, source)
         return SubmissionFolder(folder.name, folder, "yaml", code_hash(folder), search_space, config=config)
     raise OptbenchError(f"{folder}: not a submission folder (no submission.py or submission.yaml in it)")
+
+
+def _check_defaults(defaults: dict[str, Any], source: Path) -> None:
+    """submission.yaml's defaults: named by strings, valued by finite numbers, booleans, strings or lists."""
+    from optbench.tuning import parse_hparams_values
+
+    parse_hparams_values(defaults, f"{source}: defaults")
+
+
+def check_distinct(found: list[SubmissionFolder]) -> None:
+    """Refuse the same submission twice (by name, or a name and a path to the same folder): both would
+    write the same trial folders."""
+    names, paths = set(), set()
+    for sub in found:
+        path = Path(sub.path).resolve()
+        if sub.name in names or path in paths:
+            raise OptbenchError(f"--submissions: {sub.name} ({sub.path}) is given twice; name each submission once")
+        names.add(sub.name)
+        paths.add(path)
 
 
 def find_submission(name_or_path: str, extra: list[Path] | None = None) -> SubmissionFolder:
     """A submission by name (a folder under submissions/ or --submissions-dir) or by path."""
     if "/" in name_or_path or Path(name_or_path).is_dir() and not discover(extra).get(name_or_path):
-        return read_submission(Path(name_or_path))
+        found = read_submission(Path(name_or_path))
+        path_part(found.name, f"submission {name_or_path}")  # its folder's name names its results folder
+        return found
     known = discover(extra)
     if name_or_path not in known:
         raise OptbenchError(

@@ -36,15 +36,31 @@ def import_file(path: Path, module_name: str) -> ModuleType:
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
-        raise OptbenchError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+        where = _shown(path, exc.filename or "") or exc.filename or path
+        raise OptbenchError(f"{where}:{exc.lineno}: syntax error: {exc.msg}") from None
     except Exception as exc:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
-        where = f"{path}:{frames[-1].lineno}" if frames else str(path)
+        frames = [(shown, f.lineno) for f in traceback.extract_tb(exc.__traceback__)
+                  if (shown := _shown(path, f.filename)) is not None]
+        where = f"{frames[-1][0]}:{frames[-1][1]}" if frames else str(path)
         raise OptbenchError(f"{where}: failed to import: {type(exc).__name__}: {exc}") from None
     finally:
         sys.path.remove(str(path.parent))
     sys.modules[module_name] = module
     return module
+
+
+def _shown(path: Path, filename: str) -> Path | None:
+    """``filename`` (of a traceback frame) as the user would name it, relative to how they gave
+    ``path``, when it is a file of the submission's folder; else None. Frames carry absolute
+    names even for a relative ``path``, so comparing them as strings lost the line number."""
+    if not filename or filename.startswith("<"):
+        return None
+    folder = path.resolve().parent
+    try:
+        inside = Path(filename).resolve().relative_to(folder)
+    except (ValueError, OSError):
+        return None
+    return path.parent / inside
 
 
 def load_folder(folder: SubmissionFolder) -> LoadedSubmission:

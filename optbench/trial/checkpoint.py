@@ -50,7 +50,8 @@ CHECKPOINT_FILE = "checkpoint.pt"
 FORMAT = 2  #: 2: the clock's wall and CPU seconds
 #: TrialResult fields carried over a resume (the rest are set when the trial ends).
 _RESULT_FIELDS = ("status", "steps_to_target", "time_to_target", "wall_time_to_target", "cpu_time_to_target",
-                  "eval_time", "init_time", "total_time", "best_metric", "num_evals", "preemption_count")
+                  "eval_time", "init_time", "total_time", "best_metric", "num_evals", "preemption_count",
+                  "loss_evaluations")
 
 
 @dataclass

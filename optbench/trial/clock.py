@@ -61,11 +61,18 @@ class SubmissionClock:
 
 class RecordingLoss:
     """The workload's loss function, remembering the last value so divergence can be seen
-    whichever submission form computed it."""
+    whichever submission form computed it, and counting its calls (a closure optimizer's passes:
+    two per step for SAM, several for L-BFGS)."""
 
     def __init__(self, loss_fn: Callable):
-        self.loss_fn, self.last = loss_fn, None
+        self.loss_fn, self.last, self.calls = loss_fn, None, 0
 
     def __call__(self, model: torch.nn.Module, batch: Any) -> torch.Tensor:
         self.last = self.loss_fn(model, batch)
+        self.calls += 1
         return self.last
+
+    def take_calls(self) -> int:
+        """The calls since the last time this was asked (the trial adds them to its result)."""
+        calls, self.calls = self.calls, 0
+        return calls

@@ -38,6 +38,7 @@ from optbench.trial import ranks as rank_hooks
 from optbench.trial.accelerate import accelerate
 from optbench.trial.checkpoint import Checkpointer
 from optbench.trial.clock import RecordingLoss, SubmissionClock
+from optbench.workloads.roles import parameter_roles, params_by_role
 from optbench.workloads.runtime import build_workload
 
 EvalCallback = Callable[[dict[str, Any]], None]
@@ -64,6 +65,16 @@ def run_trial(spec: TrialSpec, runtime: TrialRuntime | None = None, on_eval: Eva
     return outcome
 
 
+def _batch_size(submission: Any, wl: Any) -> int:
+    """The submission's batch size for ``wl`` (None: the workload's); anything but a whole number >= 1 fails the
+    trial at once (a batch size of -1 would otherwise wait for the wall-clock limit)."""
+    size = submission.batch_size(wl.name)
+    size = wl.batch_size if size is None else size
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise OptbenchError(f"get_batch_size({wl.name!r}) returned {size!r}; expected a whole number >= 1 or None")
+    return size
+
+
 def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start: float,
            on_eval: EvalCallback | None) -> None:
     # -- set-up: not submission time ------------------------------------------------------------
@@ -75,11 +86,13 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
     submission = load_submission(spec.submission_path)
     hparams = submission.resolve_hparams(spec.hparams)
     wl, result, ranks = spec.workload, out.result, rank_hooks.current()  # ranks: no-ops on one process
-    ctx = Context(wl.name, wl.budget.step_hint, spec.budget_seconds,
-                  submission.batch_size(wl.name) or wl.batch_size, str(device), spec.seed,
+    ctx = Context(wl.name, wl.budget.step_hint, spec.budget_seconds, _batch_size(submission, wl), str(device), spec.seed,
                   metadata={**workload.data.info, **workload.data.metadata},
                   ruleset=spec.ruleset, evals=out.evals, runtime=workload)
-    model = ranks.wrap(workload.init_model(spec.seed))  # DistributedDataParallel in a data-parallel trial
+    model = workload.init_model(spec.seed)
+    ctx.parameter_roles = parameter_roles(model)  # before wrapping: the names are the model's own
+    ctx.params_by_role = params_by_role(model, ctx.parameter_roles)
+    model = ranks.wrap(model)  # DistributedDataParallel in a data-parallel trial
     if spec.save_weights and not out.weights:  # --save-weights (optbench landscape); a resumed trial keeps its own
         out.weights["init"] = _weights_bytes(model)
     result.num_params = sum(p.numel() for p in model.parameters())
@@ -135,6 +148,7 @@ def _train(spec: TrialSpec, runtime: TrialRuntime, out: TrialOutcome, wall_start
             except TrainingComplete:  # the submission ends training (AlgoPerf's TrainingCompleteError)
                 complete = True
         ctx.step, ctx.submission_time = ctx.step + 1, clock.elapsed
+        result.loss_evaluations += loss_fn.take_calls()
         if loss_fn.last is not None and not math.isfinite(ranks.loss_for_check(loss_fn.last).item()):
             result.status, result.error = TrialStatus.DIVERGED, f"non-finite training loss at step {ctx.step}"
             break

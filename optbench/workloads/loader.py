@@ -8,14 +8,12 @@ silently fall back to a default and change what is measured.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from optbench import builtin
+from optbench import builtin, safeio
 from optbench.errors import OptbenchError
+from optbench.safeio import path_part, show
 from optbench.spec import Budget, Clock, ComponentRef, EvalPolicy, SuiteSpec, Target, WorkloadSpec
 from optbench.workloads.scales import parse_ladder
 
@@ -38,13 +36,13 @@ class _Checker:
         self.source = source
 
     def fail(self, key: str, expected: str, got: Any = ...) -> OptbenchError:
-        tail = "" if got is ... else f", got {got!r}"
+        tail = "" if got is ... else f", got {show(got)}"
         return OptbenchError(f"{self.source}: {key}: expected {expected}{tail}")
 
     def mapping(self, data: Any, key: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
         if not isinstance(data, dict):
             raise self.fail(key, "a mapping", data)
-        unknown = sorted(set(data) - allowed)
+        unknown = sorted((str(k) for k in set(data) - allowed), key=str)
         if unknown:
             where = f"{key}." if key else ""
             raise OptbenchError(
@@ -57,7 +55,7 @@ class _Checker:
         return data
 
     def number(self, value: Any, key: str, positive: bool = False, nonnegative: bool = False) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not safeio.finite_number(value):
             raise self.fail(key, "a finite number", value)
         if positive and value <= 0:
             raise self.fail(key, "a number > 0", value)
@@ -66,8 +64,8 @@ class _Checker:
         return float(value)
 
     def integer(self, value: Any, key: str, minimum: int = 1) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"an integer >= {minimum}", value)
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 2**53:
+            raise self.fail(key, f"an integer >= {minimum} (and <= 2**53)", value)
         return value
 
     def string(self, value: Any, key: str) -> str:
@@ -93,7 +91,7 @@ def parse_workload(data: Any, source: str, suite: str = "") -> WorkloadSpec:
 
     target_data = check.mapping(data["target"], "target", {"metric", "value", "mode"}, ("metric", "value", "mode"))
     metric = check.string(target_data["metric"], "target.metric")
-    if metric.count("/") != 1 or metric.split("/")[0] not in SPLITS:
+    if metric.count("/") != 1 or metric.split("/")[0] not in SPLITS or not metric.split("/")[1].strip():
         raise check.fail("target.metric", "<split>/<metric> with split one of train, validation, test", metric)
     mode = target_data["mode"]
     if mode not in ("min", "max"):
@@ -130,7 +128,7 @@ def parse_workload(data: Any, source: str, suite: str = "") -> WorkloadSpec:
     ladder = parse_ladder(data["scales"], data.get("model"), source) if data.get("scales") is not None else None
     return WorkloadSpec(
         ladder=ladder,
-        name=check.string(data["name"], "name"),
+        name=path_part(check.string(data["name"], "name"), f"{source}: name"),
         version=check.integer(data["version"], "version"),
         description=str(data.get("description", "")).strip(),
         dataset=check.component(data["dataset"], "dataset"),
@@ -165,15 +163,8 @@ def check_names_registered(spec: WorkloadSpec) -> None:
 
 
 def read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise OptbenchError(f"{path}: no such file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise OptbenchError(f"{path}: not valid YAML{where}: {problem}") from None
+    """A YAML file through the shared safe reader (optbench.safeio: UTF-8, no aliases, no duplicate keys)."""
+    return safeio.read_yaml(path)
 
 
 def load_workload_file(path: Path) -> WorkloadSpec:
@@ -241,7 +232,7 @@ def _parse_suite(name: str, value: Any, source: Path) -> SuiteSpec:
     if isinstance(value, dict):
         value = check.mapping(value, name, {"workloads", "clock"}, ("workloads",))
         if value.get("clock") is not None:
-            if value["clock"] not in {c.value for c in Clock}:
+            if not isinstance(value["clock"], str) or value["clock"] not in {c.value for c in Clock}:
                 raise check.fail(f"{name}.clock", "wall, cpu or steps", value["clock"])
             clock = Clock(value["clock"])
         value = value["workloads"]
@@ -257,6 +248,9 @@ def resolve_workloads(names: list[str], suite: str | None, extra: list[Path] | N
         if suite not in known:
             raise OptbenchError(f"unknown suite {suite!r}; known: {', '.join(sorted(known))}")
         names = [*known[suite].workloads, *[n for n in names if n not in known[suite].workloads]]
+    if extra and names and not suite and all(n.endswith((".yaml", ".yml")) or "/" in n for n in names):
+        raise OptbenchError("--workloads-dir has no effect when every --workloads entry is a path; drop it, or "
+                            "name the workloads it holds")
     specs = [find_workload(n, extra) for n in names]
     seen: set[str] = set()
     for spec in specs:

@@ -66,10 +66,13 @@ def resolve_dotted(path: str, what: str = "object") -> Any:
         module_name, _, attr = path.rpartition(".")
     if not module_name or not attr:
         raise OptbenchError(f"{what} {path!r} is not a dotted path of the form package.module:name")
+    if module_name.startswith("."):
+        raise OptbenchError(f"{what} {path!r}: a relative module name cannot be imported; give the full dotted path")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise OptbenchError(f"cannot import module {module_name!r} for {what} {path!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - ImportError, or whatever the module raises while it is imported
+        raise OptbenchError(f"cannot import module {module_name!r} for {what} {path!r}: "
+                            f"{type(exc).__name__}: {exc}") from None
     obj = module
     for part in attr.split("."):
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from optbench.errors import OptbenchError
 from optbench.workloads.cache import cached
 from optbench.workloads.data import TensorData
 from optbench.workloads.registry import register_dataset
@@ -18,6 +19,11 @@ from optbench.workloads.registry import register_dataset
 def _split(x: np.ndarray, y: np.ndarray, fractions: tuple[float, float], seed: int) -> dict:
     """Shuffle with ``seed`` and cut into train / validation / test by the given fractions (no test
     split when its fraction is 0)."""
+    val, test = fractions
+    if not all(isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f < 1 for f in fractions) \
+            or val <= 0 or val + test >= 1:
+        raise OptbenchError(f"dataset.params: validation_fraction {val!r} and test_fraction {test!r}: expected "
+                            "0 < validation_fraction, 0 <= test_fraction and their sum < 1")
     order = np.random.default_rng(seed).permutation(len(y))
     x, y = torch.tensor(x[order], dtype=torch.float32), torch.tensor(y[order], dtype=torch.long)
     n_val, n_test = int(fractions[0] * len(y)), int(fractions[1] * len(y))

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from optbench.errors import OptbenchError
+from optbench.workloads import roles
 from optbench.workloads.registry import register_model
 
 
@@ -87,6 +88,9 @@ class ResNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.layers(self.stem(x)), 1), 1))
 
+    def parameter_roles(self) -> dict[str, roles.Role]:
+        return roles.by_name(self, head=("fc.weight",))
+
 
 @register_model("resnet18_cifar")
 def resnet18_cifar(info: dict[str, Any], width: int = 64, zero_init_residual: bool = False) -> nn.Module:
@@ -143,6 +147,10 @@ class GPT2(nn.Module):
         for block in self.blocks:
             x = block(x)
         return F.linear(self.ln_f(x), self.wte.weight)  # (B, T, vocab) logits, weights tied
+
+    def parameter_roles(self) -> dict[str, roles.Role]:
+        """The token table is also the head (tied): it is an embedding, as the speedrun treats it."""
+        return roles.by_name(self, embedding=("wte.weight", "wpe.weight"))
 
 
 @register_model("gpt2")

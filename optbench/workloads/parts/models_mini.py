@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from optbench.workloads import roles
 from optbench.workloads.registry import register_model
 
 
@@ -64,6 +65,9 @@ class CharTransformer(nn.Module):
             x = block(x, causal=True)
         return self.head(self.ln(x))  # (B, T, vocab)
 
+    def parameter_roles(self) -> dict[str, roles.Role]:
+        return roles.by_name(self, embedding=("token.weight", "position"), head=("head.weight",))
+
 
 @register_model("char_transformer")
 def char_transformer(info: dict[str, Any], dim: int = 128, layers: int = 2, heads: int = 4) -> nn.Module:
@@ -84,6 +88,9 @@ class GrokTransformer(nn.Module):
         for block in self.blocks:
             x = block(x, causal=False)
         return self.head(x[:, -1])  # (B, num_classes): read out at the "=" token
+
+    def parameter_roles(self) -> dict[str, roles.Role]:
+        return roles.by_name(self, embedding=("token.weight", "position"), head=("head.weight",))
 
 
 @register_model("grok_transformer")
@@ -120,6 +127,11 @@ class DLRM(nn.Module):
         vectors = torch.stack([z, *(table(categorical[:, j]) for j, table in enumerate(self.embeddings))], dim=1)
         dots = torch.bmm(vectors, vectors.transpose(1, 2))[:, self.pairs[0], self.pairs[1]]
         return self.top(torch.cat([z, dots], dim=1)).squeeze(-1)  # (B,) logits
+
+    def parameter_roles(self) -> dict[str, roles.Role]:
+        """The tables and the dense input layer are the inputs; the top MLP's last layer the head."""
+        tables = tuple(f"embeddings.{j}.weight" for j in range(len(self.embeddings)))
+        return roles.by_name(self, embedding=(*tables, "bottom.0.weight"), head=(f"top.{len(self.top) - 1}.weight",))
 
 
 @register_model("dlrm")

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from optbench.workloads import roles
 from optbench.workloads.registry import register_model
 
 
@@ -22,7 +23,7 @@ def linear(info: dict[str, Any], bias: bool = False, zero_init: bool = True) -> 
         nn.init.zeros_(model.weight)
         if bias:
             nn.init.zeros_(model.bias)
-    return model
+    return roles.tag(model, roles.by_name(model, head=("weight",)))
 
 
 @register_model("mlp")
@@ -36,7 +37,8 @@ def mlp(info: dict[str, Any], hidden: list[int] | int = 128, dropout: float = 0.
             layers.append(nn.Dropout(dropout))
         previous = width
     layers.append(nn.Linear(previous, info["num_classes"]))
-    return nn.Sequential(*layers)
+    model = nn.Sequential(*layers)
+    return roles.tag(model, roles.by_name(model, embedding=("0.weight",), head=(f"{len(layers) - 1}.weight",)))
 
 
 class CNN1d(nn.Module):
@@ -53,6 +55,9 @@ class CNN1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x.unsqueeze(1)).flatten(1))
+
+    def parameter_roles(self) -> dict[str, roles.Role]:
+        return roles.by_name(self, head=("head.weight",))
 
 
 @register_model("cnn1d")

@@ -1,0 +1,45 @@
+"""The fuzz suite: for every generated malformed input, the CLI either succeeds or prints one line and exits 2.
+
+No traceback, no hang, no silent acceptance of an input known to be invalid, an error line of at most
+500 characters, nothing written outside the results folder. The corpus is tests/fuzz/corpus.py
+(seeded); the figures over a large sample come from ``benchmarks/fuzz_inputs.py`` (docs/reliability.md).
+
+Fast lane: a sample of the cases that train nothing, in this process through typer's CliRunner.
+Slow lane: a sample of every format (training ones included) as real subprocesses with a time limit.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fuzz.corpus import FORMATS, cases
+from tests.fuzz.harness import run_inprocess, run_subprocess
+
+FAST = [c for fmt in FORMATS for c in cases(fmt, 24, seed=1) if not c.heavy][::3]
+SLOW = [c for fmt in FORMATS for c in cases(fmt, 12, seed=2)][::2]
+
+
+def _assert_clean(outcome, case) -> None:
+    assert outcome.verdict == "clean", (case.fmt, case.label, outcome.verdict, outcome.detail, outcome.stderr[-2000:])
+
+
+@pytest.mark.parametrize("case", FAST, ids=lambda c: f"{c.fmt}:{c.label[:50]}")
+def test_fuzz_inprocess(case, tmp_path):
+    root = tmp_path / "case"
+    root.mkdir()
+    _assert_clean(run_inprocess(case, root), case)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", SLOW, ids=lambda c: f"{c.fmt}:{c.label[:50]}")
+def test_fuzz_subprocess(case, tmp_path):
+    root = tmp_path / "case"
+    root.mkdir()
+    _assert_clean(run_subprocess(case, root, timeout=180), case)
+
+
+def test_corpus_is_reproducible_and_covers_every_format():
+    for fmt in FORMATS:
+        first, again = cases(fmt, 10, seed=3), cases(fmt, 10, seed=3)
+        assert first == again and len(first) >= 10
+    assert {c.fmt for c in FAST} == set(FORMATS) - {"search_space"}  # search spaces are read by trainings only
