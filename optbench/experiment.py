@@ -84,6 +84,8 @@ def configure(*, workloads: list[str], submissions: list[str], suite: str | None
     else:
         trials_wanted = trials or (None if preset else 5)
     rules = tuning.resolve_ruleset(preset, ruleset, trials=trials_wanted, studies=studies or (None if preset else 1))
+    if options.get("save_weights") and options.get("executor") == "ray":
+        raise OptbenchError("--save-weights: the Ray executor does not bring weights back yet; use --executor local")
     if options.get("amp") not in (None, "bf16"):
         raise OptbenchError(f"--amp {options['amp']}: only bf16 is supported")
     return RunConfig(workloads=tuple(workloads), submissions=tuple(submissions), suite=suite,

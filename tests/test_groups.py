@@ -68,7 +68,7 @@ def test_groups_are_consecutive_ordered_and_never_split_a_class(counts, num_grou
         assert np.all(groups[counts > counts[i]] <= groups[i])
 
 
-def test_a_class_never_in_a_batch_makes_no_progress():
+def planted_trial():
     workload = WorkloadSpec(
         name="planted_groups", version=1, description="", dataset=ComponentRef("tests.test_groups:planted"),
         model=ComponentRef("linear", {"bias": True}), loss=ComponentRef("cross_entropy"),
@@ -76,7 +76,16 @@ def test_a_class_never_in_a_batch_makes_no_progress():
         eval=EvalPolicy(every_steps=20), batch_size=50, metrics=("loss", "accuracy", "group_loss"))
     spec = TrialSpec(workload, "sgd_nesterov", str(BUILTIN_SUBMISSIONS_DIR / "sgd_nesterov"),
                      {"learning_rate": 0.05, "warmup_fraction": 0.0}, seed=0)
-    outcome = run_trial(spec, one_thread())
+    return spec, run_trial(spec, one_thread())
+
+
+@pytest.fixture(scope="module")
+def planted_outcome():
+    return planted_trial()
+
+
+def test_a_class_never_in_a_batch_makes_no_progress(planted_outcome):
+    _, outcome = planted_outcome
     assert outcome.result.status == "budget_exhausted", outcome.result.error
     first, last = outcome.evals[0], outcome.evals[-1]
     # one group per class here (each holds > 10 % of the examples), in order of frequency
@@ -87,3 +96,20 @@ def test_a_class_never_in_a_batch_makes_no_progress():
     # the groups' weighted mean is the whole loss
     weighted = sum(c * last[f"train/group_loss_{g}"] for g, c in enumerate(COUNTS)) / sum(COUNTS)
     assert weighted == pytest.approx(last["train/loss"], rel=1e-5)
+
+
+def test_plot_groups_draws_one_line_per_group_from_the_trials_evals(planted_outcome, tmp_path):
+    from optbench import store
+    from optbench.report.collect import collect
+    from optbench.report.groups import group_curves, write_group_plots
+
+    spec, outcome = planted_outcome
+    store.write_trial(tmp_path, spec, outcome.result, outcome.evals)
+    data = collect(tmp_path)
+    [curves] = group_curves(data)
+    lines = curves.by_submission["sgd_nesterov"]
+    assert curves.workload == "planted_groups" and len(lines) == 4
+    for g, line in enumerate(lines):
+        assert list(line.median) == [row[f"train/group_loss_{g}"] for row in outcome.evals]
+    written = write_group_plots(data, tmp_path / "plots")
+    assert [p.name for p in written] == ["group_loss_planted_groups.png", "group_loss_planted_groups.svg"]

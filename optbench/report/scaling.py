@@ -24,6 +24,8 @@ MEASURES = {"steps": "steps to target", "seconds": "seconds to target"}
 def draw_scaling(table: pd.DataFrame, ladder: str, reference: str, seconds_clock: str = "") -> Any:
     """The figure of one ladder from :func:`optbench.scoring.scaling.speedups` rows."""
     plt = _plt()
+    from matplotlib.ticker import FormatStrFormatter
+
     rows = table[table["ladder"] == ladder]
     subs = list(dict.fromkeys(rows["submission"]))
     styles = submission_styles(subs)
@@ -42,6 +44,9 @@ def draw_scaling(table: pd.DataFrame, ladder: str, reference: str, seconds_clock
         ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
         unit = f" ({seconds_clock})" if measure == "seconds" and seconds_clock else ""
         ax.set(xscale="log", yscale="log", xlabel="parameters", title=f"{title}{unit}")
+        for axis in (ax.yaxis,):
+            axis.set_major_formatter(FormatStrFormatter("%.2g"))
+            axis.set_minor_formatter(FormatStrFormatter("%.2g"))
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel(f"speed-up over {text(reference)} (>1: faster)")
     axes[0].legend(fontsize="small")
@@ -67,12 +72,13 @@ def scaling(results: Path, reference: str, out: Path | None, console: Any) -> li
     for ladder in dict.fromkeys(table["ladder"]):
         fig = draw_scaling(table, ladder, reference, rungs.attrs.get("seconds_clock", ""))
         written += save_figure(fig, out_dir, f"scaling_{ladder}")
-    shown = Table(title=f"speed-up over {escape(reference)} (median over studies [min, max])")
-    for column in ("ladder", "rung", "params", "submission", "steps", "seconds"):
-        shown.add_column(column, justify="right" if column in ("params", "steps", "seconds") else "left")
-    for (ladder, axis, value, sub), part in table.groupby(["ladder", "axis", "value", "submission"], sort=True):
-        cells = {r.measure: f"{r.median:.3g} [{r.low:.3g}, {r.high:.3g}]" for r in part.itertuples()}
-        shown.add_row(escape(str(ladder)), f"{axis} {value}", f"{part['num_params'].iloc[0]:,.0f}", escape(str(sub)),
-                      cells.get("steps", "-"), cells.get("seconds", "-"))
-    console.print(shown)
+    for ladder, rows in table.groupby("ladder", sort=True):
+        shown = Table(title=escape(f"{ladder}: speed-up over {reference}, median over studies [min, max]"))
+        for column in ("rung", "params", "submission", "steps", "seconds"):
+            shown.add_column(column, justify="right" if column in ("params", "steps", "seconds") else "left")
+        for (axis, value, sub), part in rows.groupby(["axis", "value", "submission"], sort=True):
+            cells = {r.measure: escape(f"{r.median:.3g} [{r.low:.3g}, {r.high:.3g}]") for r in part.itertuples()}
+            shown.add_row(f"{axis} {value}", f"{part['num_params'].iloc[0]:,.0f}", escape(str(sub)),
+                          cells.get("steps", "-"), cells.get("seconds", "-"))
+        console.print(shown)
     return written

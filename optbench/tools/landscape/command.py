@@ -157,7 +157,7 @@ def draw(results: list[TrialLandscape]) -> Any:
     from optbench.report.figures import _plt, text
 
     plt = _plt()
-    fig, axes = plt.subplots(1, 2 + len(results), figsize=(4.0 * (2 + len(results)), 3.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2 + len(results), figsize=(3.3 * (2 + len(results)), 3.3), layout="constrained")
     colours = [f"C{i}" for i in range(len(results))]
     for r, colour in zip(results, colours):
         for split, style in (("train", "-"), ("validation", "--")):
@@ -179,9 +179,12 @@ def draw(results: list[TrialLandscape]) -> Any:
         ax.plot([0], [0], "r*", markersize=9)
         ax.set(title=f"{text(r.label)}\nlambda_max {r.top_eigenvalue:.3g}, rho-sharpness {r.rho_sharpness:.3g}",
                xlabel="direction 1", ylabel="direction 2", aspect="equal")
+        ax.tick_params(labelsize="small")
         ax.title.set_fontsize("small")
     if len(results):
-        fig.colorbar(filled, ax=axes[2:].tolist(), label="train loss", shrink=0.85)
+        bar = fig.colorbar(filled, ax=axes[2:].tolist(), label="train loss", shrink=0.85, ticks=levels[::3])
+        bar.ax.set_yticklabels([f"{v:.2g}" for v in levels[::3]])
+        bar.ax.minorticks_off()
     fig.suptitle(f"loss landscape: {text(results[0].workload)}", fontsize="medium")
     return fig
 
