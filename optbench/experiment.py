@@ -20,9 +20,9 @@ import platform
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from dataclasses import dataclass
 from typing import Any, Iterator, Protocol
 
 from optbench import __version__, store

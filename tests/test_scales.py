@@ -126,7 +126,7 @@ def test_scaling_numbers_match_hand_made_results(tmp_path):
     ref = table[(table["submission"] == "adamw") & (table["measure"] == "steps")].set_index("value")
     assert ref.loc[8, "median"] == 1.0 and ref.loc[16, "studies"] == 1  # inf/inf is no number
     fig = draw_scaling(table, "lad", "adamw")
-    line = next(l for l in fig.axes[0].lines if l.get_label() == "sgd")
+    line = next(drawn for drawn in fig.axes[0].lines if drawn.get_label() == "sgd")
     assert list(line.get_xdata()) == [1000.0]  # the infinite median of rung 16 cannot be drawn
     assert list(line.get_ydata()) == [1.25]
     with pytest.raises(OptbenchError, match="--reference nadamw"):

@@ -74,7 +74,6 @@ def print_workload_list(workloads_dir: list[Path], console: Any) -> None:
 
 def print_workload(spec: WorkloadSpec, console: Any) -> None:
     """One workload whole: what ``list workloads`` shortens."""
-    import yaml
     from rich.markup import escape
 
     budget = spec.budget
