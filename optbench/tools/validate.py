@@ -22,6 +22,8 @@ from rich.markup import escape
 
 from optbench.errors import OptbenchError
 
+#: How the executor words a failure that is not the trial's own OptbenchError (those get the path in front).
+_EXECUTOR_ERRORS = ("the submission's code raised", "could not start", "worker process")
 DEFAULT_TIMEOUT = 300.0  #: seconds a validation's worker may take (start-up, data, the steps) before it counts as hung
 
 
@@ -70,7 +72,10 @@ def validate(path: Path, console: Any, *, steps: int = 10, workload: str = "digi
         raise OptbenchError(f"{path}: no result after {timeout:g} s (--timeout): does its import, data or "
                             "optimizer hang?")
     if result.status == TrialStatus.FAILED:
-        raise OptbenchError(f"{path}: failed while training: {result.error}")
+        error = result.error or "no error recorded"
+        if result.traceback is None and not done.crashed and not error.startswith(_EXECUTOR_ERRORS):
+            raise OptbenchError(error)  # bad input met while setting the trial up: the message names its file
+        raise OptbenchError(f"{path}: failed while training: {error}")
     last = done.evals[-1] if done.evals else {}
     console.print(f"[green]ok[/]: {result.steps} steps ({result.status}), train/loss "
                   f"{last.get('train/loss', float('nan')):.4g}, {escape(wl.target.metric)} "

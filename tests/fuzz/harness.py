@@ -10,7 +10,8 @@ Three ways to run a case, same judgement:
 - :func:`run_subprocess`: ``python -m optbench.cli`` in a new process group (the slow lane).
 
 The verdicts: ``clean`` (exit 0, or exit 2 with exactly one ``error:`` line, the last on stderr, at most
-:data:`MAX_LINE` characters, no traceback; ``compare`` may exit 1 for a regression), ``traceback``,
+:data:`MAX_LINE` characters, no traceback; ``compare`` may exit 1 for a regression, and ``run`` exit 1 with
+one closing ``error:`` line when a trial failed and was recorded), ``traceback``,
 ``hang``, ``silent`` (exit 0 on an input the case says is invalid), ``unclean`` (any other exit, a
 signal, several error lines or an overlong one) and ``escaped`` (a file written outside the results
 folders the command was given).
@@ -83,7 +84,8 @@ def judge(case: Case, code: int | None, stdout: str, stderr: str, escaped: list[
         if case.invalid:
             return Outcome("silent", code, stdout, stderr, "accepted an invalid input")
         return Outcome("clean", code, stdout, stderr)
-    if code == 2 and len(errors) == 1 and lines[-1] == errors[0]:
+    # exit 2: bad input; exit 1 from `run`: the run finished but a trial failed (recorded), said in one closing line
+    if (code == 2 or (code == 1 and case.argv[0] == "run")) and len(errors) == 1 and lines[-1] == errors[0]:
         if len(errors[0]) > MAX_LINE:
             return Outcome("unclean", code, stdout, stderr, f"error line of {len(errors[0])} characters")
         return Outcome("clean", code, stdout, stderr, errors[0])
