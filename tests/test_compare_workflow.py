@@ -14,6 +14,7 @@ The runs are pinned to one core (one torch thread): steps to target do not chang
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -32,9 +33,6 @@ LEARNING_RATE_30X_SMALLER = '''
 DEFAULT_HPARAMS = {**DEFAULT_HPARAMS, "learning_rate": DEFAULT_HPARAMS["learning_rate"] / 30}
 '''
 #: A milder one: still reaches an easy target, only later.
-LEARNING_RATE_3X_SMALLER = LEARNING_RATE_30X_SMALLER.replace("/ 30", "/ 3")
-
-
 def workflow_steps() -> tuple[dict[str, str], dict[str, str]]:
     data = yaml.safe_load(WORKFLOW.read_text())
     assert set(data[True]) >= {"pull_request"}  # YAML 1.1 reads the key `on` as True
@@ -120,7 +118,7 @@ def test_the_workflow_sequence_locally(tmp_path: Path):
 
     shutil.copytree(BUILTIN_SUBMISSIONS_DIR / "adamw", tmp_path / "slow" / "adamw")
     with open(tmp_path / "slow" / "adamw" / "submission.py", "a") as fh:
-        fh.write(LEARNING_RATE_3X_SMALLER)
+        fh.write(LEARNING_RATE_30X_SMALLER)
     work = tmp_path / "repo"
     work.mkdir()
     env = {**os.environ, **env_yaml, "SUITE": "ci", "SUBMISSIONS": "adamw", "STUDIES": "2",
@@ -157,4 +155,7 @@ def test_the_workflow_sequence_locally(tmp_path: Path):
     assert worse.returncode == 1, worse.stdout + worse.stderr
     assert "REGRESSION" in worse.stdout and "adamw on tiny_digits" in worse.stdout
     assert "REGRESSION" in (tmp_path / "summary.md").read_text()
-    assert '"verdict": "worse"' in (work / "optbench-compare.json").read_text()
+    from optbench.report.compare import REGRESSIONS
+
+    verdicts = {row["verdict"] for row in json.loads((work / "optbench-compare.json").read_text())["rows"]}
+    assert verdicts and verdicts <= set(REGRESSIONS)  # slower to target, or no longer reaching it
