@@ -19,6 +19,7 @@ from rich.markup import escape
 from optbench import __version__
 from optbench.errors import OptbenchError, one_line
 from optbench.spec import RunConfig
+from optbench.tools.validate import DEFAULT_TIMEOUT as VALIDATE_TIMEOUT
 
 if TYPE_CHECKING:
     from optbench import experiment
@@ -284,7 +285,8 @@ def validate(
                               "past an optimizer's compilation on its first steps, which is timed and reported)."),
     workload: str = typer.Option("digits_mlp", help="Workload used to smoke-test a submission."),
     submission: str = typer.Option("adamw", help="Submission used to smoke-test a workload."),
-    timeout: float = typer.Option(300.0, help="Seconds the smoke test may take (worker start-up included: a minute on a busy 2-core machine) before it counts as hung."),
+    timeout: float = typer.Option(VALIDATE_TIMEOUT, help="Seconds the smoke test may take (worker start-up "
+                                   "included: a minute on a busy 2-core machine) before it counts as hung."),
 ) -> None:
     """Check a workload YAML or a submission folder, then train it for a few steps (in a worker process,
     as `run` does: its crash or hang is one line, exit 2)."""
