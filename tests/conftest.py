@@ -1,14 +1,35 @@
-"""Shared fixtures: a private cache for generated data, tiny workload YAMLs, planted submissions."""
+"""Shared fixtures and helpers: a private cache for generated data, tiny workload YAMLs, planted
+submissions, the command line in this process (``cli``) or in a subprocess (``run_cli``), and the check
+that bad input is refused in one line (``assert_one_line_error``).
+
+The fast lane (``python -m pytest -q -m "not slow"``) runs the property tests with the ``fast``
+hypothesis profile (fewer examples); the full suite runs each test's own number of examples.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("fast", max_examples=25)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The fast lane (-m "not slow") draws fewer hypothesis examples; everything else keeps the defaults."""
+    if "not slow" in (config.getoption("markexpr", "") or "") and "HYPOTHESIS_PROFILE" not in os.environ:
+        settings.load_profile("fast")
+    elif os.environ.get("HYPOTHESIS_PROFILE"):
+        settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,9 +48,54 @@ def _private_cache(tmp_path_factory):
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the real `optbench` command line in a subprocess."""
+    """Run the real `optbench` command line in a subprocess (seconds each: keep it to a few tests or slow ones)."""
     return subprocess.run([sys.executable, "-m", "optbench.cli", *args], capture_output=True, text=True,
                           cwd=cwd or REPO, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What `optbench ARGS` did in this process; the field names of subprocess.CompletedProcess."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: object, cwd: Path | None = None) -> CliResult:
+    """`optbench ARGS` through its console entry point (``optbench.cli.main``) in this process.
+
+    Milliseconds instead of the seconds of a subprocess's imports; trials still run in worker processes
+    (their forkserver is shared by the tests of the session). An exception that main() lets through is
+    raised here, so a would-be traceback fails the test."""
+    from optbench import cli as cli_module
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    here = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                mock.patch.object(sys, "argv", ["optbench", *map(str, args)]):
+            try:
+                cli_module.main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.chdir(here)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def assert_one_line_error(proc: CliResult | subprocess.CompletedProcess, *fragments: str) -> str:
+    """Bad input: exit 2, one line on stderr that starts with `error:` and holds every fragment, no traceback."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
 
 
 def write(path: Path, text: str) -> Path:

@@ -1,4 +1,6 @@
-"""Every bad input gets one clear line on stderr and exit code 2 — never a traceback."""
+"""Every bad input gets one clear line on stderr and exit code 2 — never a traceback.
+
+The cases run the command line in this process (``cli``); one runs it as a real subprocess, as a user does."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import stat
 
 import pytest
 
-from tests.conftest import run_cli, write
+from tests.conftest import assert_one_line_error, cli, run_cli, write
 
 GOOD = """
 name: w
@@ -23,13 +25,7 @@ batch_size: 32
 """
 
 
-def assert_clean_error(proc, *fragments: str) -> None:
-    assert proc.returncode == 2, (proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+assert_clean_error = assert_one_line_error
 
 
 @pytest.mark.parametrize("change, fragments", [
@@ -45,46 +41,52 @@ def assert_clean_error(proc, *fragments: str) -> None:
 ])
 def test_bad_workload_yaml(tmp_path, change, fragments):
     path = write(tmp_path / "w.yaml", GOOD.replace(*change))
-    assert_clean_error(run_cli("validate", str(path)), "w.yaml", *fragments)
+    assert_clean_error(cli("validate", str(path)), "w.yaml", *fragments)
+
+
+def test_a_bad_workload_through_a_real_subprocess(tmp_path):
+    """As a user meets it: the installed entry point, its own process, one line on stderr, exit 2."""
+    path = write(tmp_path / "w.yaml", GOOD.replace("seconds: 1", "seconds: ten"))
+    assert_clean_error(run_cli("validate", str(path)), "w.yaml", "budget.seconds")
 
 
 def test_good_workload_validates(tmp_path):
-    proc = run_cli("validate", str(write(tmp_path / "w.yaml", GOOD)))
+    proc = cli("validate", str(write(tmp_path / "w.yaml", GOOD)))
     assert proc.returncode == 0, proc.stderr
     assert "ok" in proc.stdout
 
 
 def test_unknown_names(tmp_path):
-    assert_clean_error(run_cli("run", "--workloads", "nope", "--results", str(tmp_path)), "unknown workload 'nope'")
-    assert_clean_error(run_cli("run", "--workloads", "digits_mlp", "--submissions", "nope",
+    assert_clean_error(cli("run", "--workloads", "nope", "--results", str(tmp_path)), "unknown workload 'nope'")
+    assert_clean_error(cli("run", "--workloads", "digits_mlp", "--submissions", "nope",
                                "--results", str(tmp_path)), "unknown submission 'nope'")
-    assert_clean_error(run_cli("run", "--suite", "nope", "--results", str(tmp_path)), "unknown suite")
+    assert_clean_error(cli("run", "--suite", "nope", "--results", str(tmp_path)), "unknown suite")
 
 
 def test_submission_missing_functions_or_failing_import(tmp_path):
     write(tmp_path / "empty" / "submission.py", "x = 1\n")
-    assert_clean_error(run_cli("validate", str(tmp_path / "empty")), "defines neither", "make_optimizer(params",
+    assert_clean_error(cli("validate", str(tmp_path / "empty")), "defines neither", "make_optimizer(params",
                        "init_optimizer_state(")
     write(tmp_path / "broken" / "submission.py", "import not_a_module_anywhere\n")
-    assert_clean_error(run_cli("validate", str(tmp_path / "broken")), "failed to import", "not_a_module_anywhere")
+    assert_clean_error(cli("validate", str(tmp_path / "broken")), "failed to import", "not_a_module_anywhere")
     write(tmp_path / "syntax" / "submission.py", "def f(:\n")
-    assert_clean_error(run_cli("validate", str(tmp_path / "syntax")), "syntax error")
+    assert_clean_error(cli("validate", str(tmp_path / "syntax")), "syntax error")
     (tmp_path / "nothing").mkdir()
-    assert_clean_error(run_cli("validate", str(tmp_path / "nothing")), "not a submission folder")
+    assert_clean_error(cli("validate", str(tmp_path / "nothing")), "not a submission folder")
 
 
 def test_bad_search_space(tmp_path):
     write(tmp_path / "sub" / "submission.py", "import torch\ndef make_optimizer(p, h, c):\n"
           "    return torch.optim.SGD(p, lr=h.get('learning_rate', 0.1))\n")
     write(tmp_path / "sub" / "search_space.yaml", "learning_rate: {min: 1.0, max: 0.1, scaling: log}\n")
-    assert_clean_error(run_cli("validate", str(tmp_path / "sub")), "search_space.yaml", "learning_rate")
-    proc = run_cli("run", "--workloads", "digits_mlp", "--submissions", str(tmp_path / "sub"),
+    assert_clean_error(cli("validate", str(tmp_path / "sub")), "search_space.yaml", "learning_rate")
+    proc = cli("run", "--workloads", "digits_mlp", "--submissions", str(tmp_path / "sub"),
                    "--ruleset", "external", "--results", str(tmp_path / "r"))
     assert_clean_error(proc, "search_space.yaml")
 
 
 def test_bad_hparams_flag(tmp_path):
-    assert_clean_error(run_cli("run", "--workloads", "digits_mlp", "--hparams", "learning_rate",
+    assert_clean_error(cli("run", "--workloads", "digits_mlp", "--hparams", "learning_rate",
                                "--results", str(tmp_path)), "--hparams")
 
 
@@ -93,11 +95,11 @@ def test_results_folder_not_writable(tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    assert_clean_error(run_cli("run", "--workloads", "digits_mlp", "--results", str(locked / "sub")),
+    assert_clean_error(cli("run", "--workloads", "digits_mlp", "--results", str(locked / "sub")),
                        "not writable")
 
 
 def test_results_path_is_a_file(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert_clean_error(run_cli("run", "--workloads", "digits_mlp", "--results", str(blocker)), "not writable")
+    assert_clean_error(cli("run", "--workloads", "digits_mlp", "--results", str(blocker)), "not writable")

@@ -21,7 +21,7 @@ from optbench.tools.calibrate import (
 )
 from optbench.workloads import load_workload_file
 
-from .conftest import REPO, run_cli, write
+from .conftest import REPO, cli, run_cli, write
 
 TINY_SUITE = """
 name: {name}
@@ -124,13 +124,13 @@ def test_defaults_calibration_scores_points_across_a_suite(tmp_path):
 
 
 def test_calibrate_bad_input_is_one_line(tmp_path):
-    proc = run_cli("calibrate", "no_such_workload")
+    proc = cli("calibrate", "no_such_workload")
     assert proc.returncode == 2 and "unknown workload" in proc.stderr and "Traceback" not in proc.stderr
-    proc = run_cli("calibrate", "digits_mlp", "--submissions", "nope")
+    proc = cli("calibrate", "digits_mlp", "--submissions", "nope")
     assert proc.returncode == 2 and "unknown submission" in proc.stderr
-    proc = run_cli("calibrate")
+    proc = cli("calibrate")
     assert proc.returncode == 2 and "takes a WORKLOAD" in proc.stderr
-    proc = run_cli("calibrate", "digits_mlp", "--defaults", "adamw")
+    proc = cli("calibrate", "digits_mlp", "--defaults", "adamw")
     assert proc.returncode == 2 and "--defaults SUBMISSION takes --suite" in proc.stderr
 
 

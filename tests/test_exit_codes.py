@@ -13,7 +13,7 @@ from optbench.experiment import run_outcome
 from optbench.report.terminal import MAX_ERROR_CHARS, run_outcome_line
 from optbench.spec import TrialResult, TrialSpec
 from optbench.workloads import find_workload
-from tests.conftest import run_cli
+from tests.conftest import cli
 
 CPU_ONLY_TORCH = provenance.torch_has_no_gpu_library()
 
@@ -35,7 +35,7 @@ def refused_in_one_line(proc, *fragments: str) -> str:
     ("cuda:0,cpu", "only CUDA devices make a list"),
 ])
 def test_an_absent_or_malformed_device_is_refused_before_any_trial(tmp_path, device, fragment):
-    proc = run_cli("run", "--workloads", "logreg", "--submissions", "adamw", "--device", device,
+    proc = cli("run", "--workloads", "logreg", "--submissions", "adamw", "--device", device,
                    "--results", str(tmp_path / "results"), "--name", "x")
     refused_in_one_line(proc, f"--device {device}", fragment)
     assert not (tmp_path / "results").exists()  # no experiment was started
@@ -90,7 +90,7 @@ def test_outcome_of_trials_that_all_measured_something_is_0(tmp_path):
 
 
 def test_a_run_whose_every_trial_failed_exits_1_with_the_count(tmp_path, tiny_workloads, planted_submissions):
-    proc = run_cli("run", "--workloads", "tiny_digits", "--submissions", "boom",
+    proc = cli("run", "--workloads", "tiny_digits", "--submissions", "boom",
                    "--workloads-dir", str(tiny_workloads), "--submissions-dir", str(planted_submissions),
                    "--results", str(tmp_path / "results"), "--name", "exp")
     assert proc.returncode == 1, proc.stderr
@@ -101,6 +101,6 @@ def test_a_run_whose_every_trial_failed_exits_1_with_the_count(tmp_path, tiny_wo
 
 
 def test_run_help_documents_the_exit_codes():
-    proc = run_cli("run", "--help")
+    proc = cli("run", "--help")
     text = " ".join(proc.stdout.split())
     assert "Exit codes: 0 when every trial ended reached, budget_exhausted or diverged; 1 when a trial failed" in text

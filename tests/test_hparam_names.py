@@ -11,7 +11,7 @@ import pytest
 from optbench.errors import OptbenchError
 from optbench.submissions import BUILTIN_SUBMISSIONS_DIR, discover, load_submission, read_submission
 from optbench.submissions.declared import python_defaults
-from tests.conftest import run_cli, write
+from tests.conftest import cli, write
 
 
 def one_line_refusal(proc, *fragments: str) -> str:
@@ -40,14 +40,14 @@ def misspelt_adamw(tmp_path):
     ["calibrate", "logreg", "--submissions"],
 ])
 def test_a_misspelt_search_space_name_is_refused_by_every_command(tmp_path, misspelt_adamw, command):
-    proc = run_cli(*command, str(misspelt_adamw), *(["--results", str(tmp_path / "r")] if command[0] == "run" else []))
+    proc = cli(*command, str(misspelt_adamw), *(["--results", str(tmp_path / "r")] if command[0] == "run" else []))
     one_line_refusal(proc, "search_space.yaml", "learning_rat", "did you mean", "'learning_rate'",
                      "DEFAULT_HPARAMS in submission.py")
     assert not (tmp_path / "r").exists()
 
 
 def test_an_undeclared_hparams_flag_is_refused_with_a_suggestion(tmp_path):
-    proc = run_cli("run", "--workloads", "logreg", "--submissions", "adamw", "--hparams", "one_minus_beta1=0.1",
+    proc = cli("run", "--workloads", "logreg", "--submissions", "adamw", "--hparams", "one_minus_beta1=0.1",
                    "--results", str(tmp_path / "r"))
     one_line_refusal(proc, "--hparams (submission adamw)", "one_minus_beta1", "did you mean", "'beta1'")
     assert not (tmp_path / "r").exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_cli, write
+from tests.conftest import cli, write
 
 
 def one_line(proc) -> str:
@@ -23,15 +23,15 @@ def test_an_import_error_names_file_and_line_for_a_relative_path(tmp_path, given
         raise ValueError("planted at line 3")
     """)
     (tmp_path / "sub").mkdir()
-    line = one_line(run_cli("validate", given, cwd=tmp_path))
+    line = one_line(cli("validate", given, cwd=tmp_path))
     assert "my_opt/submission.py:3: failed to import: ValueError: planted at line 3" in line, line
 
 
 def test_an_error_in_a_helper_beside_it_names_the_helper(tmp_path):
     write(tmp_path / "my_opt" / "submission.py", "import helper\nDEFAULT_HPARAMS = {}\n")
     write(tmp_path / "my_opt" / "helper.py", "x = 1\nraise KeyError('planted')\n")
-    line = one_line(run_cli("validate", "my_opt", cwd=tmp_path))
+    line = one_line(cli("validate", "my_opt", cwd=tmp_path))
     assert "my_opt/helper.py:2: failed to import: KeyError: 'planted'" in line, line
     write(tmp_path / "my_opt" / "helper.py", "def f(:\n")
-    line = one_line(run_cli("validate", "my_opt", cwd=tmp_path))
+    line = one_line(cli("validate", "my_opt", cwd=tmp_path))
     assert "my_opt/helper.py:1: syntax error" in line, line

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, cli
 
 HIDE_RAY = "import sys; sys.modules['ray'] = None  # `import ray` now raises ImportError\n"
 
@@ -29,6 +29,6 @@ def test_bad_executor_options_are_refused_in_one_line(tmp_path, tiny_workloads):
                             (["--ray-address", "auto"], "go with --executor ray"),
                             (["--nproc-per-trial", "2", "--checkpoint"], "--checkpoint does not go with"),
                             (["--executor", "ray", "--gpus-per-trial", "1"], "--gpus-per-trial needs --device cuda")):
-        proc = run_cli(*base, *extra)
+        proc = cli(*base, *extra)
         assert proc.returncode == 2, (extra, proc.stderr)
         assert expected in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, (extra, proc.stderr)
