@@ -62,12 +62,12 @@ class CliResult:
     stderr: str
 
 
-def cli(*args: object, cwd: Path | None = None) -> CliResult:
+def cli(*args: object, cwd: Path | None = None, columns: int = 80) -> CliResult:
     """`optbench ARGS` through its console entry point (``optbench.cli.main``) in this process.
 
     Milliseconds instead of the seconds of a subprocess's imports; trials still run in worker processes
     (their forkserver is shared by the tests of the session). An exception that main() lets through is
-    raised here, so a would-be traceback fails the test."""
+    raised here, so a would-be traceback fails the test. rich prints ``columns`` wide, as in a CI log."""
     from optbench import cli as cli_module
 
     out, err = io.StringIO(), io.StringIO()
@@ -77,7 +77,8 @@ def cli(*args: object, cwd: Path | None = None) -> CliResult:
         if cwd is not None:
             os.chdir(cwd)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-                mock.patch.object(sys, "argv", ["optbench", *map(str, args)]):
+                mock.patch.object(sys, "argv", ["optbench", *map(str, args)]), \
+                mock.patch.dict(os.environ, {"COLUMNS": str(columns)}):
             try:
                 cli_module.main()
             except SystemExit as exc:

@@ -25,7 +25,7 @@ from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.submissions import read_submission
 from optbench.trial import run_trial
 from optbench.workloads import find_workload
-from tests.conftest import one_thread, run_cli, write
+from tests.conftest import cli, one_thread, write
 
 # An AlgoPerf-style plain SGD: the smallest submission that uses model_fn, loss_fn, the dict batch,
 # the namedtuple hyperparameters and get_batch_size raising ValueError for a workload it does not know.
@@ -383,14 +383,14 @@ def test_jax_submissions_and_bad_companions_are_refused_with_one_line(tmp_path):
     bad = submission(tmp_path, SGD, "bad", files={"submission.yaml": "form: algoperf\naliases: {'1bad': helpers}\n"})
     with pytest.raises(OptbenchError, match="not a dotted module name"):
         read_submission(bad)
-    result = run_cli("validate", str(jax))
+    result = cli("validate", jax)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_cli_validate_trains_an_external_submission_on_its_first_search_point(tmp_path):
     folder = submission(tmp_path, SGD, files={"tuning_search_space.json": json.dumps(
         [{"learning_rate": 0.05, "label_smoothing": 0.1, "dropout_rate": 0.0, "warmup_factor": 0.02}])})
-    result = run_cli("validate", str(folder), "--steps", "3")
+    result = cli("validate", folder, "--steps", "3")
     assert result.returncode == 0, result.stderr
     assert "algoperf form" in result.stdout and "ok: 3 steps" in result.stdout
     assert seen(folder)["hp_fields"] == [["learning_rate", "label_smoothing", "dropout_rate", "warmup_factor"]]

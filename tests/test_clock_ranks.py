@@ -3,13 +3,11 @@ where the submission that is faster in steps is slower in seconds, so the ranks 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 
 from optbench.scoring import clock_ranks, scoreboard
 from tests import hand_results
+from tests.conftest import cli
 
 
 def swapped(root):
@@ -51,8 +49,7 @@ def test_one_clock_only_when_asked(tmp_path):
 
 def test_score_prints_rank_changes_in_80_columns(tmp_path):
     root = swapped(tmp_path / "r")
-    done = subprocess.run([sys.executable, "-m", "optbench.cli", "score", str(root), "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "80"})
+    done = cli("score", root, "--out", tmp_path / "o")
     assert done.returncode == 0, done.stderr
     assert "2 of 3 submission(s) change rank" in done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 80

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from optbench.tools.datacheck import check_workload_data
 from optbench.workloads.real_data import fake_data
-from tests.conftest import run_cli
+from tests.conftest import cli
 
 TINY = ["cifar10_resnet18_tiny", "nanogpt_fineweb_tiny", "imagenet_resnet50_tiny"]
 
@@ -50,10 +50,10 @@ def test_full_size_workloads_refuse_the_tiny_copies(fake_dir):
 
 
 def test_cli_exit_codes(fake_dir, broken_dir):
-    ok = run_cli("data", "check", "nanogpt_fineweb_tiny", "--data-dir", str(fake_dir))
+    ok = cli("data", "check", "nanogpt_fineweb_tiny", "--data-dir", fake_dir)
     assert ok.returncode == 0, ok.stderr
     (broken_dir / "cifar-10-batches-py" / "test_batch").unlink()
-    bad = run_cli("data", "check", "cifar10_resnet18_tiny", "--data-dir", str(broken_dir))
+    bad = cli("data", "check", "cifar10_resnet18_tiny", "--data-dir", broken_dir)
     assert bad.returncode == 2
     assert "test_batch is missing" in bad.stdout and "cifar-10-python.tar.gz" in bad.stdout
     assert "Traceback" not in bad.stdout + bad.stderr

@@ -14,7 +14,7 @@ import pytest
 from optbench.report import collect as collect_mod
 from optbench.report.html import write_report
 from optbench.spec import Target
-from tests.conftest import run_cli
+from tests.conftest import cli as cli_main
 from tests.test_compare import WL, cli, write_results
 
 EVIL = 'evil<&>"sub'  # a legal folder name that would break HTML unescaped
@@ -109,7 +109,7 @@ def test_the_curves_are_median_min_max_over_studies():
 
 
 def test_report_command(results, tmp_path, monkeypatch, capsys):
-    proc = run_cli("report", str(results), "-o", str(tmp_path / "cli.html"))  # the real entry point
+    proc = cli_main("report", results, "-o", tmp_path / "cli.html")  # the console entry point
     assert proc.returncode == 0, proc.stderr
     assert "report written to" in proc.stdout and "Leaderboard" in (tmp_path / "cli.html").read_text()
     code, _, err = cli(monkeypatch, capsys, "report", tmp_path / "nope")

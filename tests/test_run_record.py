@@ -8,7 +8,7 @@ import json
 import pytest
 
 from optbench.experiment import configure
-from tests.conftest import run_cli
+from tests.conftest import cli
 
 PLAIN = dict(workloads=["logreg"], submissions=["adamw"], suite=None, studies=None, trials=None, hparams=None)
 
@@ -27,12 +27,12 @@ def test_a_preset_run_records_its_preset():
 
 def test_run_ends_with_the_score_command_and_it_works(tmp_path, tiny_workloads):
     results = tmp_path / "my results"  # a folder a shell must quote
-    proc = run_cli("run", "--workloads", "tiny_digits", "--submissions", "adamw", "--clock", "steps",
-                   "--workloads-dir", str(tiny_workloads), "--results", str(results), "--name", "exp")
+    proc = cli("run", "--workloads", "tiny_digits", "--submissions", "adamw", "--clock", "steps",
+               "--workloads-dir", tiny_workloads, "--results", results, "--name", "exp")
     assert proc.returncode == 0, proc.stderr
     root = results / "exp"
     assert proc.stdout.strip().splitlines()[-1] == f"next: optbench score '{root}'"
     config = json.loads((root / "experiment.json").read_text())["config"]
     assert config["preset"] is None and (config["studies"], config["trials"]) == (1, 1)
-    scored = run_cli("score", str(root))
+    scored = cli("score", root)
     assert scored.returncode == 0, scored.stderr

@@ -1,4 +1,5 @@
-"""`optbench score` end to end, through the real command line in a subprocess.
+"""`optbench score` end to end: the AlgoPerf tree through the real command line in a subprocess, the
+rest through its entry point in this process (``tests.conftest.cli``).
 
 Two inputs: an AlgoPerf-format tree written here (with a <team>/ level, a timestamped
 re-run folder, a held-out variant), whose scores are computed by hand; and a results
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from tests.conftest import cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -115,11 +118,11 @@ def test_strict_turns_warnings_into_a_one_line_error(algoperf_tree, tmp_path):
     root, targets = algoperf_tree
     write_trial(root / "team_a" / "alpha" / "study_0", "nonsense", [0.1], [1])
     (root / "team_a" / "alpha" / "study_0" / "wmt_jax" / "trial_9").mkdir()
-    relaxed = optbench_score(root, "--format", "algoperf", "--targets", targets, "--out", tmp_path / "o1")
+    relaxed = cli("score", root, "--format", "algoperf", "--targets", targets, "--out", tmp_path / "o1")
     assert relaxed.returncode == 0, relaxed.stderr
     assert "unknown workload nonsense" in relaxed.stderr and "trial_9: no eval_measurements.csv" in relaxed.stderr
     assert "alpha" in relaxed.stdout and "0.8813" in relaxed.stdout  # the rest is scored; the table
-    strict = optbench_score(root, "--format", "algoperf", "--targets", targets, "--out", tmp_path / "o2", "--strict")
+    strict = cli("score", root, "--format", "algoperf", "--targets", targets, "--out", tmp_path / "o2", "--strict")
     assert strict.returncode == 2
     assert strict.stderr.startswith("error: --strict:") and strict.stderr.count("\n") == 1, strict.stderr
     assert "Traceback" not in strict.stderr and not (tmp_path / "o2").exists()
@@ -151,12 +154,12 @@ def write_results(root: Path) -> None:
 def test_our_results_folder_end_to_end(tmp_path):
     root = tmp_path / "results" / "exp1"
     write_results(root)
-    table = optbench_score(root)
+    table = cli("score", root)
     assert table.returncode == 0, table.stderr
     assert "adamw" in table.stdout and "sgd" in table.stdout and "score" in table.stdout
     assert (root / "scores" / "scores.csv").is_file() and (root / "scores" / "performance_profile.svg").is_file()
 
-    done = optbench_score(root, "--clock", "steps", "--tau-max", "3", "--reference", "sgd", "--bootstrap", "50",
+    done = cli("score", root, "--clock", "steps", "--tau-max", "3", "--reference", "sgd", "--bootstrap", "50",
                           "--json", "--out", tmp_path / "s")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
@@ -180,6 +183,6 @@ def test_our_results_folder_end_to_end(tmp_path):
     (["{tmp}"], "error: {tmp}: no finished trials"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
-    done = optbench_score(*(a.format(tmp=tmp_path) for a in args))
+    done = cli("score", *(a.format(tmp=tmp_path) for a in args))
     assert done.returncode == 2
     assert done.stderr.startswith(message.format(tmp=tmp_path)) and done.stderr.count("\n") == 1, done.stderr

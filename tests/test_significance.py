@@ -5,8 +5,6 @@ against scipy's t distribution; `optbench score --stats` end to end on a hand-ma
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ from scipy import stats
 from optbench.scoring import scoreboard
 from optbench.scoring import significance as sig
 from tests import hand_results
+from tests.conftest import cli
 
 INF = math.inf
 
@@ -99,8 +98,7 @@ def test_scoreboard_stats(tmp_path):
 def test_score_stats_cli(tmp_path):
     root = planted(tmp_path / "r")
     out = tmp_path / "o"
-    done = subprocess.run([sys.executable, "-m", "optbench.cli", "score", str(root), "--out", str(out), "--stats"],
-                          capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "80"})
+    done = cli("score", root, "--out", out, "--stats")
     assert done.returncode == 0, done.stderr
     assert "paired tests" in done.stdout and "speedrun check" in done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 80

@@ -12,11 +12,11 @@ from optbench.errors import OptbenchError
 from optbench.tools.theory import theory
 from optbench.workloads import find_workload
 
-from .conftest import run_cli
+from .conftest import cli
 
 
 def test_theory_cli_writes_png_svg_and_csv(tmp_path):
-    proc = run_cli("theory", "lls", "--out", str(tmp_path), "--steps", "1500", "--runs", "1")
+    proc = cli("theory", "lls", "--out", tmp_path, "--steps", "300", "--runs", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
     for suffix in ("png", "svg", "csv"):
         path = tmp_path / f"theory_lls.{suffix}"
@@ -25,9 +25,10 @@ def test_theory_cli_writes_png_svg_and_csv(tmp_path):
     assert "<svg" in (tmp_path / "theory_lls.svg").read_text()[:2000]
     with open(tmp_path / "theory_lls.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[0]["step"] == "0" and int(rows[-1]["step"]) == 1500
+    assert rows[0]["step"] == "0" and int(rows[-1]["step"]) == 300
 
 
+@pytest.mark.slow  # thousands of SGD steps, twice per workload
 @pytest.mark.parametrize("name, steps", [("lls", 4000), ("logreg", 1500)])
 def test_measured_constant_step_curve_lies_below_the_bound(tmp_path, name, steps):
     r = theory(find_workload(name), tmp_path, steps=steps, runs=2)
@@ -54,5 +55,5 @@ def test_theory_refuses_non_convex_workloads_and_bad_steps(tmp_path):
         theory(find_workload("digits_mlp"), tmp_path, steps=10)
     with pytest.raises(OptbenchError, match="alpha"):
         theory(find_workload("lls"), tmp_path, steps=10, alpha=1e9)
-    proc = run_cli("theory", "digits_mlp", "--out", str(tmp_path), "--steps", "10")
+    proc = cli("theory", "digits_mlp", "--out", tmp_path, "--steps", "10")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

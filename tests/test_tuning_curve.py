@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ from hypothesis import strategies as st
 from optbench.scoring import scoreboard
 from optbench.scoring import tuning_curve as tc
 from tests import hand_results
+from tests.conftest import cli
 
 INF = math.inf
 
@@ -110,8 +109,7 @@ def test_scoreboard_at_n_trials_is_the_leaderboard(tmp_path):
 def test_score_tuning_curve_cli_writes_table_and_figure(tmp_path):
     root = lucky_and_steady(tmp_path / "r")
     out = tmp_path / "scores"
-    done = subprocess.run([sys.executable, "-m", "optbench.cli", "score", str(root), "--out", str(out),
-                           "--tuning-curve"], capture_output=True, text=True)
+    done = cli("score", root, "--out", out, "--tuning-curve")
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "tuning_curve.csv")
     assert set(table.columns) >= {"submission", "workload", "k", "median_time", "expected_time", "time_lo",

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optbench.report.format import first_step
-from tests.conftest import TINY_DIGITS, run_cli, write
+from tests.conftest import TINY_DIGITS, cli, write
 
 
 def test_validate_runs_every_step_past_a_slow_first_one(tmp_path):
@@ -28,7 +28,7 @@ def test_validate_runs_every_step_past_a_slow_first_one(tmp_path):
         def make_optimizer(params, hparams, ctx):
             return CompilesFirst(params, lr=0.1)
     """)
-    proc = run_cli("validate", str(tmp_path / "slow_start"), "--workload", str(workload), "--steps", "4")
+    proc = cli("validate", tmp_path / "slow_start", "--workload", workload, "--steps", "4")
     assert proc.returncode == 0, proc.stderr
     assert "ok: 4 steps" in proc.stdout
     assert "first step" in proc.stdout and "per step over 3 more" in proc.stdout
