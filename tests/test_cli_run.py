@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 from optbench import store
 from optbench.executors.local import LocalExecutor
 from optbench.spec import TrialSpec
@@ -12,6 +14,7 @@ from optbench.workloads import find_workload
 from tests.conftest import run_cli
 
 
+@pytest.mark.slow  # a real run in a subprocess
 def test_run_records_every_trial_and_survives_failing_ones(tmp_path, tiny_workloads, planted_submissions):
     proc = run_cli("run", "--workloads", "tiny_digits", "--submissions", "adamw,boom,explode",
                    "--workloads-dir", str(tiny_workloads), "--submissions-dir", str(planted_submissions),
@@ -34,6 +37,7 @@ def test_run_records_every_trial_and_survives_failing_ones(tmp_path, tiny_worklo
     assert "What each trial reached" in proc.stdout and "reached" in proc.stdout
 
 
+@pytest.mark.slow  # four trials in a subprocess run
 def test_external_tuning_draws_search_points_and_studies(tmp_path, tiny_workloads):
     proc = run_cli("run", "--workloads", "tiny_digits", "--submissions", "adamw", "--ruleset", "external",
                    "--trials", "2", "--studies", "2", "--workloads-dir", str(tiny_workloads),
@@ -46,6 +50,7 @@ def test_external_tuning_draws_search_points_and_studies(tmp_path, tiny_workload
     assert all(1e-4 <= r <= 1e-1 for r in rates)  # submissions/adamw/search_space.yaml
 
 
+@pytest.mark.slow  # waits out a 4 s wall-clock limit
 def test_a_hung_trial_is_killed_and_recorded_as_timeout(planted_submissions):
     spec = TrialSpec(find_workload("digits_mlp"), "sleepy", str(planted_submissions / "sleepy"), {}, seed=0)
     executor = LocalExecutor(workers=1)
@@ -54,6 +59,7 @@ def test_a_hung_trial_is_killed_and_recorded_as_timeout(planted_submissions):
     assert "no result after 4 s" in finished.result.error
 
 
+@pytest.mark.slow  # a run in a subprocess that spends its whole budget
 def test_self_tuning_multiplies_the_budget(tmp_path, tiny_workloads):
     proc = run_cli("run", "--workloads", "tiny_digits_hard", "--submissions", "sgd_nesterov",
                    "--workloads-dir", str(tiny_workloads), "--results", str(tmp_path), "--name", "self",

@@ -32,6 +32,7 @@ def digits_spec(submission: str = "adamw", steps: int = 60, path: str | None = N
     return TrialSpec(workload, submission, path, {}, seed=3, stop_at_target=False, **fields)
 
 
+@pytest.mark.slow  # two DDP ranks plus a one-process run
 def test_two_processes_follow_the_one_process_loss_curve():
     one = run_trial(digits_spec(), one_thread())
     rows = []
@@ -59,6 +60,7 @@ def test_each_rank_gets_its_part_of_the_same_global_batches():
         assert torch.equal(torch.cat([y0, y1]), ys) and torch.equal(torch.cat([x0, x1]), xs)
 
 
+@pytest.mark.slow  # a DDP run in a subprocess
 def test_a_ddp_trial_through_the_cli_survives_ranks_aborting_at_exit(tmp_path, tiny_workloads):
     """Every rank aborts (exit -6) right after sending its outcome, as torch 2.13 sometimes does: the
     trial still counts, with the steps-to-target of the same trial on one process."""
@@ -94,6 +96,7 @@ def make_optimizer(params, hparams, ctx):
 """
 
 
+@pytest.mark.slow  # two DDP ranks in subprocesses
 def test_a_rank_that_fails_alone_fails_the_trial_with_its_error(tmp_path):
     write(tmp_path / "odd" / "submission.py", RANK_ONE_FAILS)
     outcome = launch(digits_spec("odd", path=str(tmp_path / "odd"), nproc_per_trial=2), one_thread())

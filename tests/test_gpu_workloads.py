@@ -141,6 +141,7 @@ def test_amp_bf16_on_cpu_and_a_bad_amp(fake_dir):
     assert bad.status == "failed" and "only bf16" in bad.error
 
 
+@pytest.mark.slow  # torch.compile builds C++ kernels
 def test_compile_on_cpu_matches_eager_and_is_not_submission_time():
     if not (shutil.which("g++") or shutil.which("clang++") or shutil.which("c++")):
         pytest.skip("torch.compile on CPU needs a C++ compiler (g++ or clang++); none on PATH")
@@ -153,6 +154,7 @@ def test_compile_on_cpu_matches_eager_and_is_not_submission_time():
         assert a["train/loss"] == pytest.approx(b["train/loss"], rel=1e-4)
 
 
+@pytest.mark.slow  # a two-worker run in a subprocess
 def test_cli_run_with_data_dir_mixes_real_and_generated_workloads(fake_dir, tmp_path):
     """Through the local executor (a daemonic child starting DataLoader workers) with --amp; a built-in
     workload in the same run ignores --data-dir."""

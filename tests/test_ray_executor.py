@@ -54,6 +54,7 @@ def reached_evals(root: Path) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+@pytest.mark.slow  # starts Ray clusters in subprocesses
 def test_ray_run_equals_local_run_and_resumes(tmp_path, tiny_workloads, short_tmp):
     home = tmp_path / "home"
     home.mkdir()
@@ -112,6 +113,7 @@ def make_optimizer(params, hparams, ctx):
 """
 
 
+@pytest.mark.slow  # starts Ray, kills its worker, waits for retries
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the Ray worker")
 def test_a_task_lost_with_its_worker_is_retried_then_failed(tmp_path, tiny_workloads):
     from optbench.executors.ray import RayExecutor

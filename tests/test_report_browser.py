@@ -35,6 +35,7 @@ def chromium(binary: str, profile: Path, *args: str) -> subprocess.CompletedProc
         pytest.fail(f"{binary} did not finish within 90 s: {' '.join(args)}")
 
 
+@pytest.mark.slow  # starts a headless Chromium
 def test_the_report_renders_in_headless_chromium(tmp_path):
     binary = find_chromium()
     if binary is None:

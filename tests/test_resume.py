@@ -64,6 +64,9 @@ def make_workloads(folder: Path) -> Path:
     write(folder / "resume" / "rdigits.yaml", WORKLOAD.format(name="rdigits", target=0.93, max_steps=300, every=10))
     write(folder / "resume" / "rdigits_long.yaml", WORKLOAD.format(name="rdigits_long", target=0.93, max_steps=3000,
                                                                         every=50))
+    # no trial reaches 1.01: each runs all its 600 steps (a second or more), so six cannot end in a blink
+    write(folder / "resume" / "rdigits_endless.yaml", WORKLOAD.format(name="rdigits_endless", target=1.01,
+                                                                           max_steps=600, every=50))
     return folder
 
 
@@ -133,6 +136,7 @@ def whole_run(tmp_path_factory) -> tuple[Path, Path]:
     return workloads, base / "results"
 
 
+@pytest.mark.slow  # kill -9 of a real subprocess run
 def test_a_killed_run_resumes_without_rerunning_finished_trials(whole_run, tmp_path):
     workloads, results = whole_run
     proc = start_cli(tmp_path / "log.txt", *external(workloads, results, "crash", "--workers", "1"))
@@ -163,6 +167,7 @@ def test_two_workers_give_the_same_steps_to_target_as_one(whole_run):
     assert len(store.load_trials(results / "two")) == 6
 
 
+@pytest.mark.slow  # kill -9 mid-trial, then two 3000-step runs
 def test_a_trial_killed_mid_way_goes_on_from_its_checkpoint(tmp_path):
     workloads = make_workloads(tmp_path / "workloads")
     args = ["run", "--workloads", "rdigits_long", "--submissions", "tadam", "--ruleset", "self", "--keep-going",
@@ -245,14 +250,23 @@ def test_a_name_already_used_is_refused_not_mixed(whole_run):
     assert code == 2 and "already holds an experiment" in err and "--resume" in err
 
 
+@pytest.mark.slow  # SIGINT to a real subprocess run
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    """SIGINT while trials run: exit 130, the finished trials kept, the command to resume printed.
+
+    The trials never reach their target (600 steps each), so the five left after the first take seconds:
+    the signal lands mid-run however busy the machine. A run that ended before it fails the test, saying so."""
     workloads = make_workloads(tmp_path / "workloads")
-    proc = start_cli(tmp_path / "log.txt", *external(workloads, tmp_path, "int"))
+    args = external(workloads, tmp_path, "int")
+    args[args.index("rdigits")] = "rdigits_endless"
+    proc = start_cli(tmp_path / "log.txt", *args)
     root = tmp_path / "int"
-    wait_for(lambda: len(complete(root)) >= 1, proc, what="a trial to finish")
+    wait_for(lambda: len(complete(root)) >= 1, proc, timeout=240, what="a trial to finish")  # busy machines
+    assert proc.poll() is None and len(complete(root)) < 6, "the run ended before the SIGINT: nothing to test"
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=30) == 130
+    code = proc.wait(timeout=60)
     log = (tmp_path / "log.txt").read_text()
+    assert code == 130, f"exit {code} (the run finished before the signal?):\n{log[-2000:]}"
     assert f"continue with: optbench run --resume {root}" in log
     statuses = [json.loads((f / "trial.json").read_text())["status"] for f in complete(root)]
     assert statuses and "failed" not in statuses  # the interrupted trials are not recorded

@@ -163,6 +163,7 @@ def test_mini_yaml_is_calibrated_and_deterministic(name):
         assert calibration["median_time_to_target_s"] <= 0.6 * wl.budget.seconds
 
 
+@pytest.mark.slow  # the smoke suite in a subprocess
 def test_smoke_suite_end_to_end_through_the_cli(tmp_path):
     env_policy = os.environ.get("OMP_WAIT_POLICY")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # shared CI machines: no spinning threads
