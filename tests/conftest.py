@@ -21,15 +21,27 @@ from unittest import mock
 import pytest
 from hypothesis import settings
 
-settings.register_profile("fast", max_examples=25)
+#: Hypothesis examples per property test in the fast lane (the full suite draws each test's own number).
+FAST_EXAMPLES = 20
+settings.register_profile("fast", max_examples=FAST_EXAMPLES, deadline=None)  # no deadline on a busy machine
+settings.register_profile("full", settings.get_profile("default"))
+_lane = {"fast": False}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The fast lane (-m "not slow") draws fewer hypothesis examples; everything else keeps the defaults."""
-    if "not slow" in (config.getoption("markexpr", "") or "") and "HYPOTHESIS_PROFILE" not in os.environ:
-        settings.load_profile("fast")
-    elif os.environ.get("HYPOTHESIS_PROFILE"):
-        settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+    """-m "not slow" loads the `fast` hypothesis profile (--hypothesis-profile or HYPOTHESIS_PROFILE=full
+    or fast overrides)."""
+    fast_lane = "not slow" in (config.getoption("markexpr", "") or "")
+    profile = (config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE")
+               or ("fast" if fast_lane else "full"))
+    _lane["fast"] = profile == "fast"
+    settings.load_profile(profile)
+
+
+def examples(n: int) -> int:
+    """max_examples for a property test that asks for ``n``: n in the full suite, FAST_EXAMPLES in the fast
+    lane (an explicit ``@settings(max_examples=...)`` wins over any profile, hence this)."""
+    return min(n, FAST_EXAMPLES) if _lane["fast"] else n
 
 REPO = Path(__file__).resolve().parents[1]
 

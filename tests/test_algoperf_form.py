@@ -25,7 +25,7 @@ from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.submissions import read_submission
 from optbench.trial import run_trial
 from optbench.workloads import find_workload
-from tests.conftest import cli, one_thread, write
+from tests.conftest import cli, examples, one_thread, write
 
 # An AlgoPerf-style plain SGD: the smallest submission that uses model_fn, loss_fn, the dict batch,
 # the namedtuple hyperparameters and get_batch_size raising ValueError for a workload it does not know.
@@ -396,7 +396,7 @@ def test_cli_validate_trains_an_external_submission_on_its_first_search_point(tm
     assert seen(folder)["hp_fields"] == [["learning_rate", "label_smoothing", "dropout_rate", "warmup_factor"]]
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(-1, 10**7))
 def test_step_keys_are_int32_pairs_that_differ_by_step_and_role(seed, step):
     from optbench.submissions.algoperf import step_keys
@@ -408,7 +408,7 @@ def test_step_keys_are_int32_pairs_that_differ_by_step_and_role(seed, step):
     assert step_keys(seed, step + 1)[1].tolist() != keys[1].tolist()
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.dictionaries(st.text(max_size=12), st.one_of(st.text(max_size=12), st.integers()), max_size=3))
 def test_malformed_aliases_get_one_line(aliases):
     from optbench.submissions.import_aliases import check_aliases

@@ -114,8 +114,10 @@ def test_fifo_and_device_are_not_read(tmp_path):
 
 # ------------------------------------------------------------------ 2, 16: results files of the wrong types
 
-@pytest.mark.parametrize("field, value", [("study", "0"), ("study", [0]), ("submission", 3), ("workload_hash", {}),
-                                          ("time_to_target", -1.0), ("study", 0.5)])
+@pytest.mark.parametrize("field, value", [("study", "0"), ("submission", 3),  # the fast lane's two; the rest: slow
+                                          *(pytest.param(*case, marks=pytest.mark.slow) for case in [
+                                              ("study", [0]), ("workload_hash", {}), ("time_to_target", -1.0),
+                                              ("study", 0.5)])])
 def test_trial_json_wrong_types_are_skipped_with_a_warning(tmp_path, field, value):
     files = experiment_files()
     path = next(p for p in files if p.endswith("trial.json"))
@@ -129,7 +131,7 @@ def test_trial_json_wrong_types_are_skipped_with_a_warning(tmp_path, field, valu
             assert err.startswith("error:") and "trial" in err
 
 
-@pytest.mark.parametrize("text", ["[1, 2]", "3", "null"])
+@pytest.mark.parametrize("text", ["[1, 2]", *(pytest.param(t, marks=pytest.mark.slow) for t in ("3", "null"))])
 def test_results_json_not_an_object(tmp_path, text):
     files = experiment_files()
     trial = next(p for p in files if p.endswith("trial.json"))
@@ -285,7 +287,7 @@ def test_empty_metric_name(tmp_path):
 
 
 def test_error_lines_are_capped(tmp_path):
-    write(tmp_path / "wl" / "s" / "w.yaml", GOOD.replace("batch_size: 32", f"batch_size: {list(range(20000))}"))
+    write(tmp_path / "wl" / "s" / "w.yaml", GOOD.replace("batch_size: 32", f"batch_size: {list(range(3000))}"))  # ~15k characters
     line = refused("list", "workloads", "--workloads-dir", tmp_path / "wl", needle="batch_size")
     assert len(line) < 300
 

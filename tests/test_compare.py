@@ -84,8 +84,10 @@ CASES = {
 }
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> tuple[Path, Path]:
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory) -> tuple[Path, Path]:
+    """(baseline, candidate) results folders, written once for the module: tests only read them."""
+    tmp_path = tmp_path_factory.mktemp("pair")
     base = write_results(tmp_path / "base", {(s, "wl_a"): b for s, (b, _) in CASES.items()}
                          | {("dropped", "wl_a"): [100, 100, 100]})
     cand = write_results(tmp_path / "cand", {(s, "wl_a"): c for s, (_, c) in CASES.items()}

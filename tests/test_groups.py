@@ -14,7 +14,7 @@ from optbench.submissions import BUILTIN_SUBMISSIONS_DIR
 from optbench.trial import run_trial
 from optbench.workloads.data import TensorData
 from optbench.workloads.groups import frequency_groups
-from tests.conftest import one_thread
+from tests.conftest import examples, one_thread
 
 #: Planted: four separable classes with 400/300/200/100 training examples; class 3 is never in a batch.
 COUNTS, HIDDEN_CLASS = (400, 300, 200, 100), 3
@@ -53,7 +53,7 @@ def test_groups_hold_about_a_tenth_of_the_examples_each():
     assert shares.max() < 0.2 and shares[1:-1].min() > 0.05  # ~10 % each (a class is never split)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.integers(0, 1000), min_size=1, max_size=200), st.integers(1, 12))
 def test_groups_are_consecutive_ordered_and_never_split_a_class(counts, num_groups):
     groups = frequency_groups(counts, num_groups)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optbench.tools.landscape import geometry as geo
-from tests.conftest import run_cli, write
+from tests.conftest import examples, run_cli, write
 
 
 def quadratic(seed: int = 0, dim: int = 12):
@@ -32,7 +32,7 @@ def quadratic(seed: int = 0, dim: int = 12):
     return loss, a, w_star.reshape(3, 4), eigenvalues
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.integers(0, 10_000), st.lists(st.integers(1, 5), min_size=2, max_size=4))
 def test_filter_normalisation_preserves_each_filters_norm(seed, shape):
     g = torch.Generator().manual_seed(seed)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from optbench import safeio, tuning
 from optbench.errors import MAX_LINE, OptbenchError, one_line
+from tests.conftest import examples
 
 YAMLISH = st.text(alphabet=st.sampled_from(list("ab01:-[]{}&*!|>'\"#,.e+ \n\t\\%@`?") + ["\x00", "é", "\ufeff"]),
                   max_size=200)
@@ -23,13 +24,13 @@ def _only_optbench_errors(fn, *args):
         assert "\n" not in one_line(str(exc))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(YAMLISH)
 def test_any_yaml_text_parses_or_is_one_error(text):
     _only_optbench_errors(safeio.load_yaml, text, "x.yaml")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(YAMLISH, st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
                                         lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c,
                                                                                             max_size=3)).map(repr)))
@@ -37,13 +38,13 @@ def test_any_json_text_parses_or_is_one_error(text):
     _only_optbench_errors(safeio.load_json, text, "x.json")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(YAMLISH)
 def test_any_hparams_text_parses_or_is_one_error(text):
     _only_optbench_errors(tuning.parse_hparams_override, text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=120))
 def test_a_name_that_passes_is_one_path_part(name):
     try:

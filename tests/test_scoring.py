@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from optbench.errors import OptbenchError
 from optbench.scoring import bootstrap, inputs, rules, scoreboard
 from optbench.spec import Budget, ComponentRef, EvalPolicy, Target, TrialResult, TrialSpec, WorkloadSpec
+from tests.conftest import examples
 
 INF = math.inf
 
@@ -226,14 +227,14 @@ def time_tables(draw, min_subs=1):
     return frame({f"s{i}": row for i, row in enumerate(values)}, [f"w{j}" for j in range(n_wl)])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(time_tables(), st.sampled_from([2.0, 4.0, 6.5]))
 def test_property_scores_in_unit_interval(times, tau_max):
     scores = rules.score_times(times, rules.Rules(tau_max=tau_max)).scores
     assert ((scores >= 0) & (scores <= 1 + 1e-12)).all()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(time_tables(), st.data())
 def test_property_best_everywhere_scores_one(times, data):
     best = times.min(axis=0).where(lambda s: np.isfinite(s), 100.0)
@@ -242,7 +243,7 @@ def test_property_best_everywhere_scores_one(times, data):
     assert rules.score_times(times).scores["champion"] == pytest.approx(1.0)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(time_tables(), st.integers(-10, 10))
 def test_property_scaling_all_times_leaves_scores_unchanged(times, exponent):
     factor = 2.0 ** exponent  # a power of two scales floats exactly
@@ -251,7 +252,7 @@ def test_property_scaling_all_times_leaves_scores_unchanged(times, exponent):
     pd.testing.assert_series_equal(before, after)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(time_tables(), st.data())
 def test_property_worse_time_never_raises_own_score(times, data):
     sub = data.draw(st.sampled_from(list(times.index)))
@@ -261,7 +262,7 @@ def test_property_worse_time_never_raises_own_score(times, data):
     assert rules.score_times(worse).scores[sub] <= rules.score_times(times).scores[sub] + 1e-12
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(time_tables(), st.data())
 def test_property_held_out_rule_only_takes_reached_workloads_away(times, data):
     times.columns = ["base"] + [f"base_v{j}" for j in range(1, times.shape[1])]

@@ -16,7 +16,7 @@ from scipy import stats
 from optbench.scoring import scoreboard
 from optbench.scoring import significance as sig
 from tests import hand_results
-from tests.conftest import cli
+from tests.conftest import cli, examples
 
 INF = math.inf
 
@@ -49,7 +49,7 @@ def test_a_miss_ranks_below_any_time():
     assert sig.paired_rank_test(a, b) < 0.01
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.one_of(st.floats(1, 1e3, allow_nan=False), st.just(INF)), min_size=1, max_size=9))
 def test_p_is_a_probability_and_identical_is_one(times):
     a = np.array(times)

@@ -24,6 +24,7 @@ def python(code: str) -> str:
     return proc.stdout
 
 
+@pytest.mark.slow  # two fresh interpreters, one importing torch
 def test_the_environment_record_says_what_torch_says_without_importing_it():
     recorded = json.loads(python("import json, sys\nfrom optbench.experiment import environment\n"
                                  "facts = environment()\n"

@@ -59,6 +59,7 @@ def test_budget_ends_the_trial_and_late_evals_do_not_count():
     assert outcome.evals[-1]["step"] == outcome.result.steps  # a final eval is recorded
 
 
+@pytest.mark.slow  # two CNN trials to a target (the fast lane: test_clocks' steps-clock reproducibility)
 def test_same_seed_gives_the_same_steps_to_target_bit_for_bit():
     spec = spec_for("mnist1d_cnn", target=Target("validation/accuracy", 0.6, "max"), eval=EvalPolicy(every_steps=10),
                     hparams={"learning_rate": 1e-2})

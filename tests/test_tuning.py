@@ -27,6 +27,7 @@ from optbench.tuning import (
     study_points,
     study_seed,
 )
+from tests.conftest import examples
 
 YAML_SPACE = """\
 learning_rate: {min: 1e-4, max: 1.0e-2, scaling: log}
@@ -303,7 +304,7 @@ def test_log_points_fill_log_space_evenly() -> None:
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(seed=seeds, n=st.integers(min_value=1, max_value=20))
 def test_sample_points_deterministic_and_inside(seed: int, n: int) -> None:
     points = sample_points(SPACE, n, seed)
@@ -315,7 +316,7 @@ def test_sample_points_deterministic_and_inside(seed: int, n: int) -> None:
         assert p["label_smoothing"] in (0.0, 0.1, 0.2) and p["warmup"] == 0.05
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(seed=seeds)
 def test_different_seeds_and_studies_differ(seed: int) -> None:
     assert sample_points(SPACE, 5, seed) != sample_points(SPACE, 5, seed + 1)
@@ -334,7 +335,7 @@ def test_study_seed_is_stable() -> None:
     assert int(out.stdout) == study_seed(7, 2)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(seed=seeds)
 def test_same_points_per_study_reorders_the_same_set(seed: int) -> None:
     def key(p: dict) -> tuple:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from optbench.scoring import scoreboard
 from optbench.scoring import tuning_curve as tc
 from tests import hand_results
-from tests.conftest import cli
+from tests.conftest import cli, examples
 
 INF = math.inf
 
@@ -63,7 +63,7 @@ ranked_studies = st.lists(
     st.one_of(st.floats(1, 1e4, allow_nan=False), st.just(INF)), min_size=1, max_size=8)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(ranked_studies)
 def test_best_time_never_rises_with_k_and_is_the_minimum_at_n(times):
     ordered = sorted(times)  # step 2's order under choose="time"
@@ -78,7 +78,7 @@ def test_best_time_never_rises_with_k_and_is_the_minimum_at_n(times):
     assert reach[-1] == (1.0 if any(map(math.isfinite, times)) else 0.0)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.floats(1, 1e4, allow_nan=False), min_size=2, max_size=6), st.randoms())
 def test_the_curve_ignores_the_order_trials_come_in(times, rnd):
     shuffled = list(times)
@@ -120,7 +120,7 @@ def test_score_tuning_curve_cli_writes_table_and_figure(tmp_path):
     assert "tuning" in done.stdout.lower()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.integers(1, 6).flatmap(lambda n: st.lists(
     st.lists(st.one_of(st.floats(1, 1e4, allow_nan=False), st.just(INF)), min_size=n, max_size=n),
     min_size=1, max_size=5)))
