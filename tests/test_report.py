@@ -20,8 +20,7 @@ from tests.test_compare import WL, cli, write_results
 EVIL = 'evil<&>"sub'  # a legal folder name that would break HTML unescaped
 
 
-@pytest.fixture
-def results(tmp_path: Path) -> Path:
+def make_results(tmp_path: Path) -> Path:
     root = write_results(tmp_path / "exp", {("adamw", "wl_a"): [100, 120], ("adamw", "wl_b"): [40, 60],
                                             ("sgd", "wl_a"): [150, 130], ("sgd", "wl_b"): [None, None]})
     write_results(root, {(EVIL, "wl_a"): [None]}, experiment=False,
@@ -30,8 +29,19 @@ def results(tmp_path: Path) -> Path:
     return root
 
 
-def test_the_report_has_every_section(results, tmp_path):
-    out, data = write_report(results, tmp_path / "r.html")
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    return make_results(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """(path, data) of the report of make_results' folder, rendered once: the tests read it."""
+    return write_report(make_results(tmp_path_factory.mktemp("report")), tmp_path_factory.mktemp("out") / "r.html")
+
+
+def test_the_report_has_every_section(rendered):
+    out, data = rendered
     html = out.read_text()
     for section in ("leaderboard", "workloads", "trials", "provenance"):
         assert f'<section id="{section}">' in html
@@ -63,8 +73,8 @@ def test_the_report_has_every_section(results, tmp_path):
     assert data.board is not None and not data.missing
 
 
-def test_user_strings_are_escaped(results, tmp_path):
-    html = write_report(results, tmp_path / "r.html")[0].read_text()
+def test_user_strings_are_escaped(rendered):
+    html = rendered[0].read_text()
     assert "evil&lt;&amp;&gt;&#34;sub" in html and EVIL not in html
     assert "&lt;script&gt;alert(&#39;hp&#39;)&lt;/script&gt;" in html
     assert "<img src=x" not in html and "<script>" not in html
