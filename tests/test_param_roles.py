@@ -164,6 +164,7 @@ def test_a_yaml_submission_splits_optimizers_by_role(tmp_path):
     check_split_trains_char_lm(split_submission(tmp_path))
 
 
+@pytest.mark.slow  # trains char_lm with an optional library (test_a_yaml_submission_splits... stays fast)
 def test_pytorch_optimizer_muon_on_the_matrices(tmp_path):
     pytest.importorskip("pytorch_optimizer", reason="pytorch-optimizer is an optional extra: pip install "
                         "'optbench[optimizers]'")

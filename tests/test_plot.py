@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import matplotlib.image as mpimg
 import numpy as np
+import pytest
 
 from tests.test_compare import cli, write_results
 
 
+@pytest.mark.slow  # six figures, PNG and SVG (the fast lane draws the report's SVGs: tests/test_report.py)
 def test_plot_writes_every_figure_as_png_and_svg(tmp_path, monkeypatch, capsys):
     root = write_results(tmp_path / "exp", {("adamw", "wl_a"): [100, 120], ("sgd", "wl_a"): [150, None],
                                             ("adamw", "wl_b"): [40, 60], ("sgd", "wl_b"): [None, None]})

@@ -158,6 +158,7 @@ def test_a_killed_run_resumes_without_rerunning_finished_trials(whole_run, tmp_p
     assert len(record["trials"]) == 6 and len(record["resumes"]) == 1 and record["resumes"][0]["forced"] == []
 
 
+@pytest.mark.slow  # six more trials on top of the whole run's
 def test_two_workers_give_the_same_steps_to_target_as_one(whole_run):
     workloads, results = whole_run
     code, out, err = cli(*external(workloads, results, "two", "--workers", "2"))
@@ -205,11 +206,14 @@ def test_a_trial_killed_mid_way_goes_on_from_its_checkpoint(tmp_path):
 def test_resume_refuses_changed_workloads_and_code_unless_forced(tmp_path):
     workloads = make_workloads(tmp_path / "workloads")
     subs = make_submission(tmp_path / "subs", "myadam")
-    code, _, err = cli("run", "--workloads", "rdigits", "--submissions", "myadam", "--ruleset", "external",
-                       "--trials", "2", "--threads", "1", "--workloads-dir", workloads, "--submissions-dir", subs,
-                       "--results", tmp_path, "--name", "exp")
+    run = ["run", "--workloads", "rdigits", "--submissions", "myadam", "--ruleset", "external", "--trials", "2",
+           "--threads", "1", "--workloads-dir", workloads, "--submissions-dir", subs, "--results", tmp_path,
+           "--name", "exp"]
+    code, _, err = cli(*run)
     assert code == 0, err
     root = tmp_path / "exp"
+    code, _, err = cli(*run)  # the same name again: refused, never mixed into the first
+    assert code == 2 and "already holds an experiment" in err and "--resume" in err
     yaml_path = workloads / "resume" / "rdigits.yaml"
     original = yaml_path.read_text()
 
@@ -244,6 +248,7 @@ def test_resume_on_a_folder_that_is_not_an_experiment_is_one_line(tmp_path):
     assert code == 2 and "no such folder" in err
 
 
+@pytest.mark.slow  # needs the whole run (the fast lane checks the same refusal in the test above)
 def test_a_name_already_used_is_refused_not_mixed(whole_run):
     workloads, results = whole_run
     code, out, err = cli(*external(workloads, results, "whole", "--trials", "2"))

@@ -43,6 +43,7 @@ def test_measured_constant_step_curve_lies_below_the_bound(tmp_path, name, steps
     assert r.sigma2_batch == pytest.approx(r.info["sigma2"] / find_workload(name).batch_size)
 
 
+@pytest.mark.slow  # 300 more SGD steps on lls, for a property of the uncapped rule
 def test_literal_decreasing_step_diverges_on_lls(tmp_path):
     """alpha_0 = 1/(2 mu) is ~500/L: taken literally the rule blows up, which is why it is capped by default."""
     r = theory(find_workload("lls"), tmp_path, steps=300, runs=1, cap=False)

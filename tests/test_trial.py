@@ -19,7 +19,8 @@ def spec_for(workload, submission="adamw", path=None, hparams=None, **changes) -
     return TrialSpec(wl, submission, str(path or BUILTIN_SUBMISSIONS_DIR / submission), hparams or {}, seed=0)
 
 
-@pytest.mark.parametrize("workload", ["logreg", "digits_mlp", "mnist1d_cnn"])
+@pytest.mark.parametrize("workload", ["logreg", "digits_mlp",
+                                      pytest.param("mnist1d_cnn", marks=pytest.mark.slow)])  # the CNN: seconds
 def test_core_workloads_train_a_few_steps(workload):
     wl = find_workload(workload)
     spec = spec_for(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=20),

@@ -32,7 +32,8 @@ def short_trial(name: str, steps: int = 20, **hparams) -> TrialSpec:
     return TrialSpec(wl, "adamw", str(BUILTIN_SUBMISSIONS_DIR / "adamw"), hparams, seed=0, stop_at_target=False)
 
 
-@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "zipf_classes" else n
+                                  for n in NEW])  # zipf_classes: 1000 classes, seconds
 def test_new_workload_trains_and_its_metrics_are_finite(name):
     outcome = run_trial(short_trial(name, learning_rate=1e-2, warmup_fraction=0.0, weight_decay=0.0), one_thread())
     result = outcome.result
@@ -46,6 +47,7 @@ def test_new_workload_trains_and_its_metrics_are_finite(name):
         assert math.isfinite(value), (key, value)
 
 
+@pytest.mark.slow  # builds the 1000-class data set and trains on it
 def test_zipf_classes_logs_the_loss_of_each_frequency_group():
     outcome = run_trial(short_trial("zipf_classes", steps=10, learning_rate=1e-2, warmup_fraction=0.0), one_thread())
     row = outcome.evals[-1]
@@ -80,7 +82,7 @@ def _lbfgs(workload, model, iterations: int = 6) -> None:
         optimizer.step(closure)
 
 
-@pytest.mark.parametrize("name", ["logreg", "lls"])
+@pytest.mark.parametrize("name", [pytest.param("logreg", marks=pytest.mark.slow), "lls"])  # logreg: seconds of L-BFGS
 def test_convex_f_star_is_the_minimum_and_sigma2_is_the_gradient_variance_there(name):
     workload = build_workload(find_workload(name))
     meta = workload.data.metadata
