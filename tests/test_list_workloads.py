@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from optbench.report.workloads import summary, workload_lines
 from optbench.workloads import discover, find_workload, load_workload_file
-from tests.conftest import REPO, write
+from tests.conftest import cli, write
 
 
-def cli_at_80_columns(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "80", "LINES": "50"}
-    return subprocess.run([sys.executable, "-m", "optbench.cli", *args], capture_output=True, text=True, cwd=REPO,
-                          env=env, timeout=120)
+def cli_at_80_columns(*args: str):
+    return cli(*args, columns=80)
 
 
 def test_list_workloads_fits_80_columns_with_whole_names_targets_and_both_budgets():
