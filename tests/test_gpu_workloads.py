@@ -117,7 +117,8 @@ def test_imagefolder_batches_do_not_depend_on_the_worker_count(fake_dir):
 # -- training ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("workload", TINY)
+@pytest.mark.parametrize("workload", [pytest.param(w, marks=pytest.mark.slow) if w == "imagenet_resnet50_tiny" else w
+                                      for w in TINY])  # the ResNet-50: seconds on a CPU
 def test_tiny_workloads_train_a_few_steps_on_cpu(workload, fake_dir):
     outcome = run_trial(trial(workload, fake_dir), one_thread())
     result = outcome.result

@@ -19,8 +19,9 @@ def spec_for(workload, submission="adamw", path=None, hparams=None, **changes) -
     return TrialSpec(wl, submission, str(path or BUILTIN_SUBMISSIONS_DIR / submission), hparams or {}, seed=0)
 
 
-@pytest.mark.parametrize("workload", ["logreg", "digits_mlp",
-                                      pytest.param("mnist1d_cnn", marks=pytest.mark.slow)])  # the CNN: seconds
+@pytest.mark.parametrize("workload", [pytest.param("logreg", marks=pytest.mark.slow), "digits_mlp",
+                                      pytest.param("mnist1d_cnn", marks=pytest.mark.slow)])
+# logreg solves its optimum f* when first built (seconds, once per session), the CNN trains for seconds
 def test_core_workloads_train_a_few_steps(workload):
     wl = find_workload(workload)
     spec = spec_for(wl, budget=Budget(wl.budget.seconds, wl.budget.step_hint, max_steps=20),
