@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, Field, ValidationError
 
 from optbench.errors import OptbenchError
 
@@ -64,20 +66,52 @@ class SweepMap:
         return float(self.table["good"].mean())
 
 
-def sweep_map(root: Path) -> SweepMap:
-    """Read a sweep's results folder (its experiment.json says which axes)."""
+class _AxisFile(BaseModel):
+    name: str = Field(min_length=1)
+    values: list[float] = Field(min_length=1)
+
+
+class _SweepFile(BaseModel):
+    """The schema of :data:`SWEEP_FILE` (other keys, e.g. the submission's name, are allowed)."""
+
+    axes: list[_AxisFile] = Field(min_length=2, max_length=2)
+
+
+def _value(hparams: Any, name: str) -> float:
+    value = hparams.get(name) if isinstance(hparams, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else np.nan
+
+
+def read_axes(root: Path) -> tuple[Axis, Axis]:
+    """The two axes :data:`SWEEP_FILE` records; one clear error when it is not a sweep or is damaged."""
     from optbench import store
 
     path = Path(root) / SWEEP_FILE
     if not path.is_file():
         raise OptbenchError(f"{root}: not a sweep (no {SWEEP_FILE}; `optbench sweep` writes it)")
-    grid = store.read_json(path)
-    x, y = (Axis(a["name"], tuple(a["values"])) for a in grid["axes"])
+    try:
+        grid = _SweepFile.model_validate(store.read_json(path))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the file"
+        raise OptbenchError(f"{path}: not the sweep file `optbench sweep` writes ({where}: {first['msg']})") from None
+    x, y = (Axis(a.name, tuple(a.values)) for a in grid.axes)
+    return x, y
+
+
+def sweep_map(root: Path) -> SweepMap:
+    """Read a sweep's results folder (:data:`SWEEP_FILE` says which axes). Trials without a
+    number for both axes (not the sweep's) are left out; none left is an error."""
+    from optbench import store
+
+    x, y = read_axes(root)
     trials = store.load_trials(root)
     if trials.empty:
         raise OptbenchError(f"{root}: no finished trials yet")
-    trials = trials.assign(x=trials["hparams"].map(lambda h: float(h[x.name])),
-                           y=trials["hparams"].map(lambda h: float(h[y.name])))
+    trials = trials.assign(x=trials["hparams"].map(lambda h: _value(h, x.name)),
+                           y=trials["hparams"].map(lambda h: _value(h, y.name))).dropna(subset=["x", "y"])
+    if trials.empty:
+        raise OptbenchError(f"{root}: no finished trial has numbers for {x.name} and {y.name}")
     steps = pd.to_numeric(trials["steps_to_target"], errors="coerce").where(trials["status"].eq("reached"))
     trials = trials.assign(steps=steps.fillna(np.inf))
     mode = str(trials["target_mode"].iloc[0])
