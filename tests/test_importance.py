@@ -135,6 +135,7 @@ def test_the_report_and_plot_draw_the_scatter(tmp_path):
     section = html[html.index('id="hparam-scatter"'):]
     assert section.count('class="scatter"') == 1 and "<u>learning_rate</u>" in section
     assert section.index("How to read this") < section.index('class="scatter"')  # its caption
+    assert "the outcome follows that hyperparameter (ρ &gt; 0: worse as it grows); a good region" in section
 
     class Quiet:
         def print(self, *args, **kwargs):
