@@ -1,0 +1,81 @@
+"""`optbench score --format algoperf --tuning-curve` (and both clocks, the default): on the hand-made
+AlgoPerf tree of tests/test_score_cli.py, whose answers are known, and (slow; skipped without a
+copy of mlcommons/submissions_algorithms) on AlgoPerf's published v0.5 logs, where the
+leaderboard must be the published one and the tuning curve must end on it."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests import published_logs
+from tests.test_score_cli import ALPHA_SCORE, algoperf_tree, optbench_score  # noqa: F401, F811 (a fixture)
+
+#: AlgoPerf's v0.5 targets, as the other AlgoPerf tests find them.
+V05_TARGETS = "/work/shared/algoperf/workload_targets_v05.json"
+
+
+def test_tuning_curve_and_both_clocks_on_an_algoperf_tree(algoperf_tree, tmp_path):  # noqa: F811
+    root, targets = algoperf_tree
+    out = tmp_path / "scores"
+    done = optbench_score(root, "--format", "algoperf", "--targets", targets, "--out", out, "--tuning-curve")
+    assert done.returncode == 0, done.stderr
+    assert "score with k trials per study" in done.stdout and "ranks on both clocks" in done.stdout
+    curve = pd.read_csv(out / "tuning_curve.csv")
+    ogbg = curve[(curve.submission == "alpha") & (curve.workload == "ogbg")].set_index("k")
+    # alpha's ogbg study: trial_1 reaches the target at its 2nd eval (20 s), trial_2 at its 1st (25 s).
+    # One trial drawn: either, 22.5 s expected. Both: AlgoPerf's rule takes the first eval index, 25 s:
+    # under that rule more trials can cost time, and the curve shows it.
+    assert ogbg.loc[1, "expected_time"] == pytest.approx(22.5) and ogbg.loc[2, "expected_time"] == 25.0
+    scores = curve.groupby("submission").apply(lambda g: g.loc[g.k.idxmax(), "score"], include_groups=False)
+    assert scores.to_dict() == pytest.approx({"alpha": ALPHA_SCORE, "beta": 0.5})  # k = N: the leaderboard
+    assert (out / "tuning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ranks = pd.read_csv(out / "clock_ranks.csv", index_col=0)
+    # on steps alpha's wmt (200 steps) is 2x beta's (100): ratio 2 is first within tau at index 33 of 100
+    assert ranks.loc["alpha", "score_steps"] == pytest.approx((1 + 66.5 / 99) / 2)
+    assert ranks.loc["alpha", "score_wall"] == pytest.approx(ALPHA_SCORE)
+    assert ranks["change"].eq(0).all()
+
+
+@pytest.fixture(scope="module")
+def published_v05(tmp_path_factory):
+    repo = published_logs.repository()
+    if repo is None:
+        pytest.skip("no copy of mlcommons/submissions_algorithms (set OPTBENCH_ALGOPERF_REPO to a clone)")
+    from pathlib import Path
+
+    if not Path(V05_TARGETS).is_file():
+        pytest.skip(f"no {V05_TARGETS}")
+    root = tmp_path_factory.mktemp("algoperf_v05")
+    prefix = "previous_leaderboards/algoperf_v05/logs"
+    if not published_logs.extract(repo, prefix, root):
+        pytest.skip(f"{repo} has no {prefix}")
+    return root
+
+
+@pytest.mark.slow
+def test_published_v05_external_tuning_leaderboard_and_its_analyses(published_v05, tmp_path):
+    out = tmp_path / "scores"
+    done = optbench_score(published_v05 / "external_tuning", "--format", "algoperf", "--targets", V05_TARGETS,
+                          "--out", out, "--json", "--tuning-curve")
+    assert done.returncode == 0, done.stderr
+    scores = {s["submission"]: s["score"] for s in json.loads(done.stdout)["submissions"]}
+    assert {k: round(v, 4) for k, v in scores.items() if k in published_logs.V05_EXTERNAL} == \
+        published_logs.V05_EXTERNAL
+    curve = pd.read_csv(out / "tuning_curve.csv")
+    assert sorted(curve["k"].unique()) == [1, 2, 3, 4, 5]
+    at_n = curve[curve.k == 5].groupby("submission")["score"].first()
+    assert at_n.to_dict() == pytest.approx(scores)
+    ranks = pd.read_csv(out / "clock_ranks.csv", index_col=0)
+    assert {"rank_steps", "rank_wall"} <= set(ranks.columns) and len(ranks) == len(scores)
+
+
+@pytest.mark.slow
+def test_published_v05_self_tuning_leaderboard(published_v05, tmp_path):
+    done = optbench_score(published_v05 / "self_tuning", "--format", "algoperf", "--targets", V05_TARGETS,
+                          "--ruleset", "self", "--out", tmp_path / "scores", "--json")
+    assert done.returncode == 0, done.stderr
+    scores = {s["submission"]: round(s["score"], 4) for s in json.loads(done.stdout)["submissions"]}
+    assert {k: v for k, v in scores.items() if k in published_logs.V05_SELF} == published_logs.V05_SELF
