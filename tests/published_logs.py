@@ -19,6 +19,8 @@ MIRROR = Path("/work/.mirror/mlcommons+submissions_algorithms/repo")
 #: The published v0.5 leaderboards (AlgoPerf's results page; docs/scoring.md quotes them).
 V05_EXTERNAL = {"shampoo_submission": 0.7784, "schedule_free_adamw": 0.7077, "baseline": 0.5707}
 V05_SELF = {"schedule_free_adamw": 0.8542, "baseline": 0.8194}
+#: v0.6's external-tuning leaderboard (the repository's README).
+V06_EXTERNAL = {"shampoo": 0.6244, "baseline": 0.4590}
 WANTED = ("/eval_measurements.csv", "/hparams.json")
 
 

@@ -13,8 +13,9 @@ import pytest
 from tests import published_logs
 from tests.test_score_cli import ALPHA_SCORE, algoperf_tree, optbench_score  # noqa: F401, F811 (a fixture)
 
-#: AlgoPerf's v0.5 targets, as the other AlgoPerf tests find them.
+#: AlgoPerf's targets, as the other AlgoPerf tests find them.
 V05_TARGETS = "/work/shared/algoperf/workload_targets_v05.json"
+V06_TARGETS = "/work/shared/algoperf/workload_targets_v06.json"
 
 
 def test_tuning_curve_and_both_clocks_on_an_algoperf_tree(algoperf_tree, tmp_path):  # noqa: F811
@@ -39,20 +40,24 @@ def test_tuning_curve_and_both_clocks_on_an_algoperf_tree(algoperf_tree, tmp_pat
     assert ranks["change"].eq(0).all()
 
 
-@pytest.fixture(scope="module")
-def published_v05(tmp_path_factory):
+def published(tmp_path_factory, version: str, targets: str):
     repo = published_logs.repository()
     if repo is None:
         pytest.skip("no copy of mlcommons/submissions_algorithms (set OPTBENCH_ALGOPERF_REPO to a clone)")
     from pathlib import Path
 
-    if not Path(V05_TARGETS).is_file():
-        pytest.skip(f"no {V05_TARGETS}")
-    root = tmp_path_factory.mktemp("algoperf_v05")
-    prefix = "previous_leaderboards/algoperf_v05/logs"
+    if not Path(targets).is_file():
+        pytest.skip(f"no {targets}")
+    root = tmp_path_factory.mktemp(f"algoperf_{version}")
+    prefix = f"previous_leaderboards/algoperf_{version}/logs"
     if not published_logs.extract(repo, prefix, root):
         pytest.skip(f"{repo} has no {prefix}")
     return root
+
+
+@pytest.fixture(scope="module")
+def published_v05(tmp_path_factory):
+    return published(tmp_path_factory, "v05", V05_TARGETS)
 
 
 @pytest.mark.slow
@@ -79,3 +84,15 @@ def test_published_v05_self_tuning_leaderboard(published_v05, tmp_path):
     assert done.returncode == 0, done.stderr
     scores = {s["submission"]: round(s["score"], 4) for s in json.loads(done.stdout)["submissions"]}
     assert {k: v for k, v in scores.items() if k in published_logs.V05_SELF} == published_logs.V05_SELF
+
+
+@pytest.mark.slow
+def test_published_v06_external_tuning_leaderboard(tmp_path_factory, tmp_path):
+    """v0.6's baseline has studies where two trials first reach a target at the same eval: the
+    faster-trial rule gives the published 0.4590 (the lower trial number would give 0.4716)."""
+    root = published(tmp_path_factory, "v06", V06_TARGETS)
+    done = optbench_score(root / "external_tuning", "--format", "algoperf", "--targets", V06_TARGETS,
+                          "--out", tmp_path / "scores", "--json")
+    assert done.returncode == 0, done.stderr
+    scores = {s["submission"]: round(s["score"], 4) for s in json.loads(done.stdout)["submissions"]}
+    assert scores == published_logs.V06_EXTERNAL
