@@ -218,3 +218,31 @@ def write_sweep(root: Path, title: str) -> tuple[SweepMap, list[Path]]:
     table = m.table.rename(columns={"x": m.x.name, "y": m.y.name})
     atomic_write_text(out / "sweep.csv", table.to_csv(index=False))
     return m, [out / "sweep.csv", *save_figure(heatmap_figure(m, title), out, "heatmap")]
+
+
+def sweep_command(console: Any, err_console: Any, submission: str, workload: str, grid: str, *, plot: bool,
+                  results: Path, name: str | None, **options: Any) -> int:
+    """``optbench sweep`` once its options are parsed: run the grid (unless ``plot``: only draw the
+    sweep in the results folder ``submission``), write the map, print one line; the exit code
+    (a run's: 1 when a trial failed, 130 when interrupted, and then nothing is drawn).
+    ``options`` go to :func:`prepare`."""
+    from rich.markup import escape
+
+    from optbench import experiment
+    from optbench.report.run import execute
+
+    if plot:
+        root = Path(submission)
+    else:
+        if not (submission and workload and grid):
+            raise OptbenchError("optbench sweep SUBMISSION --workload W --grid name=lo:hi:n,name=lo:hi:n")
+        root = results / (name or experiment.default_experiment_name())
+        plan, config = prepare(submission, workload, grid, root, **options)
+        code = execute(root, plan, config, console, err_console)
+        if code:
+            return code
+    m, paths = write_sweep(root, root.name)
+    console.print(f"good region (within {GOOD_FACTOR}× the best steps to target): {m.width:.0%} of the grid; "
+                  f"{int(m.reached.sum())} of {m.reached.size} points reach the target; "
+                  f"{', '.join(p.name for p in paths)} in {escape(str(paths[0].parent))}", highlight=False)
+    return 0
