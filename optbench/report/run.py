@@ -39,10 +39,11 @@ def run(console: Any, err_console: Any, *, given: Mapping[str, str], workloads: 
     options of :attr:`RunConfig.EXECUTION_FIELDS`; ``settings`` go to
     :func:`optbench.experiment.configure` unchanged.
     """
-    from optbench import experiment, tuning
+    from optbench import experiment
     from optbench.plan import plan_from_config
     from optbench.safeio import path_part
     from optbench.submissions import check_distinct, find_submission
+    from optbench.tuning.spaces import parse_hparams_override
     from optbench.workloads import resolve_workloads, suites
     from optbench.workloads.scales import expand as expand_scales
 
@@ -72,7 +73,7 @@ def run(console: Any, err_console: Any, *, given: Mapping[str, str], workloads: 
     check_distinct(subs)
     config = experiment.configure(
         workloads=[w.name for w in found], submissions=[s.name for s in subs], suite=suite,
-        hparams=tuning.parse_hparams_override(hparams) if hparams else None,
+        hparams=parse_hparams_override(hparams) if hparams else None,
         suite_clock=suites(workloads_dir)[suite].clock if suite else None,
         stop_at_target=not keep_going, data_dir=str(data_dir.resolve()) if data_dir else None,
         compile=compile_model, **settings, **execution)

@@ -89,8 +89,9 @@ def prepare(submission: str, workload: str, grid: str, root: Path, *, studies: i
             submissions_dir: list[Path] | None = None) -> tuple[list[TrialSpec], RunConfig]:
     """Everything before the run: the grid checked against the submission's search space, the
     configuration and plan, and ``<root>/sweep.json`` (the axes, for the analysis)."""
-    from optbench import experiment, store, tuning
+    from optbench import experiment, store
     from optbench.submissions import find_submission
+    from optbench.tuning.spaces import load_search_space
     from optbench.workloads import resolve_workloads
 
     axes = parse_grid(grid)
@@ -98,7 +99,7 @@ def prepare(submission: str, workload: str, grid: str, root: Path, *, studies: i
     if sub.hparam_names is not None:  # its defaults (or search space) declare its names: "did you mean" on a typo
         sub.check_hparams(tuple(a.name for a in axes), "--grid")
     elif sub.search_space_path is not None:
-        check_declared(axes, set(tuning.load_search_space(sub.search_space_path).names), str(sub.search_space_path))
+        check_declared(axes, set(load_search_space(sub.search_space_path).names), str(sub.search_space_path))
     else:
         raise OptbenchError(f"{sub.path}: its hyperparameter names cannot be read without running it "
                             "(no literal DEFAULT_HPARAMS, no search_space.yaml): nothing to sweep")
