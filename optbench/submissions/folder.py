@@ -24,11 +24,8 @@ YAML_KEYS = frozenset({"optimizer", "defaults", "description", "closure", "group
 
 
 def submission_dirs(extra: list[Path] | None = None) -> list[Path]:
-    dirs = [Path(d) for d in (extra or [])]
-    for d in dirs:
-        if not d.is_dir():
-            raise OptbenchError(f"--submissions-dir {d}: not a folder")
-    return [*dirs, BUILTIN_SUBMISSIONS_DIR]
+    """Where submissions are looked up: ``--submissions-dir`` folders first, then the built-ins."""
+    return safeio.search_folders(extra, "--submissions-dir", BUILTIN_SUBMISSIONS_DIR)
 
 
 def discover(extra: list[Path] | None = None) -> dict[str, Path]:
