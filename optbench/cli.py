@@ -19,7 +19,6 @@ from typing import List
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from optbench import __version__
 from optbench.errors import OptbenchError, one_line
@@ -348,9 +347,8 @@ def landscape_cmd(
     """Loss along init->final, a random direction and a plane (filter-normalised); sharpness."""
     from optbench.tools.landscape.command import Settings, landscape
 
-    for path in landscape(trials, out, Settings(points=points, grid=grid, span=span, rho=rho,
-                                                max_examples=max_examples, seed=seed), console):
-        console.print(f"  wrote {escape(str(path))}")
+    landscape(trials, out, Settings(points=points, grid=grid, span=span, rho=rho, max_examples=max_examples,
+                                    seed=seed), console)
 
 
 @app.command("scaling", short_help="Speed-up over a reference against model size.")
@@ -363,8 +361,7 @@ def scaling_cmd(
     """Speed-up over a reference (steps and time to target) against parameter count, per scale ladder."""
     from optbench.report.scaling import scaling
 
-    for path in scaling(results, reference, out, console):
-        console.print(f"  wrote {escape(str(path))}")
+    scaling(results, reference, out, console)
 
 
 @app.command("calibrate", short_help="Set a workload's target and budgets from baselines.")
