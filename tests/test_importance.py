@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optbench import tuning
 from optbench.report.collect import collect
 from optbench.report.html import write_report
 from optbench.scoring import importance as imp
 from optbench.scoring.scoreboard import score_folder
+from optbench.tuning.spaces import load_search_space
 from tests import hand_results
 
 
@@ -109,7 +109,7 @@ def test_the_search_space_decides_the_axes(tmp_path):
     assert imp.log_axis([1e-5, 1e-1], declared["weight_decay"]) is False  # declared linear wins over the span
     assert imp.log_axis([0.9, 0.95], declared.get("beta1")) is False
     assert imp.log_axis([1e-3, 1e-2], None) is False and imp.log_axis([1e-4, 1e-1], None) is True
-    assert tuning.load_search_space(sub / "search_space.yaml").names == ("learning_rate", "weight_decay", "beta1")
+    assert load_search_space(sub / "search_space.yaml").names == ("learning_rate", "weight_decay", "beta1")
 
 
 def test_a_constant_outcome_ranks_nothing_above_zero():

@@ -180,8 +180,8 @@ def importances(trials: pd.DataFrame, hparams: pd.Series, clock: ScoreClock,
 def search_spaces(experiment: Mapping[str, Any] | None) -> dict[str, SearchSpace | None]:
     """Each submission's search space, read from the folder experiment.json recorded (None where
     the folder or its space is gone or unreadable: the axes are then inferred)."""
-    from optbench import tuning
     from optbench.submissions.folder import SEARCH_SPACE_FILES
+    from optbench.tuning.spaces import load_search_space
 
     subs = (experiment or {}).get("submissions")
     out: dict[str, SearchSpace | None] = {}
@@ -194,7 +194,7 @@ def search_spaces(experiment: Mapping[str, Any] | None) -> dict[str, SearchSpace
         if found is None:
             continue
         try:
-            out[str(name)] = tuning.load_search_space(found)
+            out[str(name)] = load_search_space(found)
         except OptbenchError:
             pass
     return out

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from optbench.errors import OptbenchError
 from optbench.plan import build_plan
 from optbench.report.analysis_figures import heatmap_figure
-from optbench.scoring.sweep_map import GOOD_FACTOR, SWEEP_FILE, Axis, SweepMap, sweep_map  # noqa: F401 (sw.* for the CLI)
+from optbench.scoring.sweep_map import GOOD_FACTOR, SWEEP_FILE, Axis, SweepMap, sweep_map
 from optbench.spec import RunConfig, SubmissionRef, TrialSpec, WorkloadSpec
 
 SWEEP_FOLDER = "sweep"
