@@ -18,6 +18,22 @@ V05_TARGETS = "/work/shared/algoperf/workload_targets_v05.json"
 V06_TARGETS = "/work/shared/algoperf/workload_targets_v06.json"
 
 
+def test_the_tuning_curve_on_an_algoperf_tree_follows_algoperfs_trial_rule(algoperf_tree):  # noqa: F811
+    """In process (the CLI's run is the slow test below): alpha's ogbg study has trial_1 reaching
+    the target at its 2nd eval (20 s) and trial_2 at its 1st (25 s). One trial drawn: either,
+    22.5 s expected; both: AlgoPerf's first-eval rule takes trial_2, 25 s."""
+    from optbench.scoring.scoreboard import ScoreSettings, score_folder
+
+    root, targets = algoperf_tree
+    board = score_folder(root, "algoperf", targets, settings=ScoreSettings(tuning_curve=True))
+    assert board.tuning is not None and board.other is not None and board.other.clock == "steps"
+    table = board.tuning.table()
+    ogbg = table[(table.submission == "alpha") & (table.workload == "ogbg")].set_index("k")
+    assert ogbg.loc[1, "expected_time"] == pytest.approx(22.5) and ogbg.loc[2, "expected_time"] == 25.0
+    assert board.tuning.scores[2].to_dict() == pytest.approx(board.result.scores.to_dict())
+
+
+@pytest.mark.slow
 def test_tuning_curve_and_both_clocks_on_an_algoperf_tree(algoperf_tree, tmp_path):  # noqa: F811
     root, targets = algoperf_tree
     out = tmp_path / "scores"

@@ -106,6 +106,18 @@ def test_sweep_cli_on_logreg(tmp_path):
     assert (root / "plots" / "sweep_heatmap.png").is_file() and (root / "plots" / "hparam_scatter_logreg.png").is_file()
 
 
+def test_the_reports_sweep_section_has_the_map_and_width(tmp_path):
+    from optbench.report import analysis_html
+
+    shown = analysis_html.context(None, (), sw.sweep_map(hand_sweep(tmp_path / "s")), "hand")
+    assert shown["any"] and shown["tuning"] is None and shown["scatter"] is None
+    sweep = shown["sweep"]
+    assert (sweep["width"], sweep["reached"], sweep["points"], sweep["factor"]) == ("42%", 10, 12, "1.25")
+    assert (sweep["x"], sweep["y"]) == ("learning_rate", "weight_decay")
+    assert sweep["figure"].startswith("data:image/svg+xml;base64,")
+
+
+@pytest.mark.slow
 def test_the_report_shows_a_sweeps_map(tmp_path):
     """`optbench report` on a sweep folder: the heat map, the width of the good region and its caption."""
     from optbench.report.html import write_report
