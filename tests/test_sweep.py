@@ -144,3 +144,16 @@ def test_a_broken_sweep_file_is_one_line_and_a_missing_piece_of_the_report(tmp_p
     assert "\n" not in str(caught.value)
     data = collect(root)
     assert data.sweep is None and any(line.startswith("sweep: ") for line in data.missing)
+
+
+def test_an_unfinished_sweep_says_which_points_are_missing(tmp_path):
+    import shutil
+
+    from optbench.report.collect import collect
+
+    root = hand_sweep(tmp_path / "s")
+    for folder in sorted(root.glob("*/study_*/*/trial_*"))[:2]:
+        shutil.rmtree(folder)
+    data = collect(root)
+    assert data.sweep is not None and data.sweep.unfinished == 2
+    assert any(line.startswith("sweep: 2 of 12 grid points have no finished trial") for line in data.missing)

@@ -215,6 +215,9 @@ def collect(results: Path, clock: str | None = None) -> ReportData:
     if is_sweep(root):
         try:
             sweep = sweep_map(root)
+            if sweep.unfinished:
+                missing.append(f"sweep: {sweep.unfinished} of {len(sweep.x.values) * len(sweep.y.values)} grid "
+                               "points have no finished trial (blank on the map; the width counts the others)")
         except OptbenchError as exc:
             missing.append(f"sweep: {exc}")
     return ReportData(root, clock, experiment, trials, board, workloads, missing, problems, importance, sweep)

@@ -61,6 +61,11 @@ class SweepMap:
         return wide.reindex(index=list(self.y.values), columns=list(self.x.values)).to_numpy(float)
 
     @property
+    def unfinished(self) -> int:
+        """Grid points without a finished trial yet (a sweep still running, or killed)."""
+        return len(self.x.values) * len(self.y.values) - len(self.table)
+
+    @property
     def width(self) -> float:
         """Fraction of the grid within :data:`GOOD_FACTOR` x the best steps to target."""
         return float(self.table["good"].mean())
