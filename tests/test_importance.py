@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optbench.report.collect import collect
@@ -47,6 +47,7 @@ def test_outcome_ranks_put_reached_first_then_misses_by_metric():
     assert imp.outcome_ranks([math.inf, math.inf], [0.3, 0.1], "min").tolist() == [2.0, 1.0]
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.none(), st.floats(0.01, 1e4)), st.floats(0, 1)), min_size=1, max_size=30),
        st.sampled_from(["min", "max"]))
 def test_outcome_ranks_are_ranks_and_every_reached_beats_every_miss(rows, mode):
@@ -157,3 +158,25 @@ def test_the_figure_draws_misses_only_and_one_hyperparameter(tmp_path):
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "outcome rank (1 = best)"
     assert any("best validation/accuracy" in a.get_ylabel() for a in fig.axes[1:])  # the colour bar
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.lists(st.floats(1e-4, 1e-1), min_size=6, max_size=20, unique=True),
+       st.lists(st.tuples(st.floats(1e-5, 1.0), st.floats(0.8, 0.99)), min_size=20, max_size=20),
+       st.floats(1e-4, 1e-1), st.sampled_from(["min", "max"]))
+def test_a_planted_monotone_dependence_always_comes_first(lrs, others, threshold, mode):
+    """Whatever the other hyperparameters do, one that orders every outcome (faster as it grows;
+    below ``threshold`` a miss, whose best metric also improves as it grows) has |rho| = 1 and is
+    ranked first ("a_lr" wins a tie by name)."""
+    n = len(lrs)
+    reached = np.array(lrs) >= threshold
+    better = np.array(lrs) if mode == "max" else -np.array(lrs)  # a miss's best metric, better as lr grows
+    trials = pd.DataFrame({
+        "submission": "s", "workload": "w", "study": 0, "trial": range(n), "clock": "steps",
+        "status": np.where(reached, "reached", "budget_exhausted"),
+        "steps_to_target": np.where(reached, 1000 / np.array(lrs), np.nan), "time_to_target": np.nan,
+        "best_metric": better, "target_mode": mode, "chosen": False})
+    hparams = pd.Series([{"a_lr": lr, "wd": wd, "beta1": b1} for lr, (wd, b1) in zip(lrs, others)])
+    (item,) = imp.importances(trials, hparams, "steps")
+    assert item.top[0] == "a_lr"
+    assert item.ranking.set_index("hyperparameter").loc["a_lr", "rho"] == pytest.approx(-1.0)
