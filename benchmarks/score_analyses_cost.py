@@ -22,13 +22,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,19 +69,6 @@ def tree(args: argparse.Namespace, tmp: Path) -> tuple[Path, Path, str]:
                            f"({files} files, {size / 1e6:.0f} MB; benchmarks/score_speed.py)")
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one command in a fresh process."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        sys.exit(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-2000:]}")
-    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logs", type=Path, help="an AlgoPerf log tree (external tuning)")
@@ -98,10 +82,12 @@ def main() -> None:
         print(f"log tree: {what}")
         base = [sys.executable, "-m", "optbench.cli", "score", str(root), "--format", "algoperf", "--targets",
                 str(targets), "--json"]
+        timed = _score_speed().timed
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
         times: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in VARIANTS}
         for _ in range(args.repeat):  # interleaved: a change of load hits every variant alike
             for i, (label, extra) in enumerate(VARIANTS):
-                times[label].append(run([*base, "--out", str(tmp / f"out{i}"), *extra]))
+                times[label].append(timed([*base, "--out", str(tmp / f"out{i}"), *extra], env))
         plain = statistics.median(cpu for _, cpu in times[VARIANTS[0][0]])
         print(f"{'command':<30} {'CPU s (median)':>15} {'wall s (best)':>14} {'CPU ratio':>10}")
         for label, _ in VARIANTS:
