@@ -9,6 +9,7 @@ least 4 of 5 repeats.
     python benchmarks/ranking_stability.py                          # mini, 6 baselines, 5 repeats
     python benchmarks/ranking_stability.py --suite default --repeats 3 --submissions adamw,nadamw,sgd_nesterov
     python benchmarks/ranking_stability.py --keep /tmp/stability    # keep the results folders
+    python benchmarks/ranking_stability.py --keep /tmp/stability    # again: resumes the unfinished repeats
 
 Each repeat is an ordinary experiment (``optbench run --suite S --submissions ... --seed K``)
 written to a folder, so any of them can be opened with ``optbench report``.
@@ -27,24 +28,32 @@ BASELINES = "adamw,nadamw,sgd_nesterov,heavy_ball,schedule_free_adamw,lion"
 
 
 def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, clock: str | None, root: Path) -> float:
-    """One self-tuning run of the suite into ``root``; returns its wall seconds."""
+    """One self-tuning run of the suite into ``root``; returns its wall seconds.
+
+    A ``root`` that already holds this repeat (``--keep`` of an earlier, possibly interrupted,
+    call) is resumed: its finished trials are kept and only the missing ones run, so the five
+    repeats can be spread over several sittings on a slow machine."""
     from optbench.executors import make_executor
-    from optbench.experiment import configure, run_experiment, start_experiment
+    from optbench.experiment import configure, resume, run_experiment, start_experiment
     from optbench.plan import plan_from_config
+    from optbench.store import EXPERIMENT_FILE
     from optbench.submissions import find_submission
     from optbench.workloads import resolve_workloads, suites
 
-    workloads = resolve_workloads([], suite)
-    subs = [find_submission(s) for s in submissions]
-    config = configure(workloads=[w.name for w in workloads], submissions=[s.name for s in subs], suite=suite,
-                       ruleset="self", preset=None, studies=None, trials=None, hparams=None, clock=clock,
-                       suite_clock=suites()[suite].clock, seed=seed, workers=workers)
-    plan = plan_from_config(workloads, subs, config)
+    if (root / EXPERIMENT_FILE).is_file():
+        specs, config, _ = resume(root, force=False, execution={"workers": workers})
+    else:
+        workloads = resolve_workloads([], suite)
+        subs = [find_submission(s) for s in submissions]
+        config = configure(workloads=[w.name for w in workloads], submissions=[s.name for s in subs], suite=suite,
+                           ruleset="self", preset=None, studies=None, trials=None, hparams=None, clock=clock,
+                           suite_clock=suites()[suite].clock, seed=seed, workers=workers)
+        specs = plan_from_config(workloads, subs, config)
+        start_experiment(root, specs, config)
     executor = make_executor(config)
     executor.start()
-    start_experiment(root, plan, config)
     start = time.perf_counter()
-    run_experiment(root, plan, executor)
+    run_experiment(root, specs, executor)
     return time.perf_counter() - start
 
 

@@ -126,6 +126,18 @@ def command(tree: Path, targets: Path, out: Path) -> list[str]:
     return [sys.executable, "-c", "from optbench.cli import main; main()", *args]
 
 
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run of ``cmd`` in a fresh process; exits on failure."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        sys.exit(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stdout}\n{done.stderr}")
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -144,16 +156,7 @@ def main() -> None:
         cmd = command(tree, targets, tmp / "scores")
         print("timing:", " ".join(cmd))
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-        times, cpu = [], []
-        for _ in range(args.repeat):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            times.append(time.perf_counter() - t0)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-            if done.returncode != 0:
-                sys.exit(f"optbench score failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        times, cpu = map(list, zip(*(timed(cmd, env) for _ in range(args.repeat))))
         best = min(times)
         print(f"optbench score --format algoperf: best {best:.2f} s, median {statistics.median(times):.2f} s "
               f"wall of {args.repeat} runs on {os.cpu_count()} CPU(s) (load average {os.getloadavg()[0]:.1f}); "

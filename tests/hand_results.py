@@ -28,10 +28,12 @@ def workload(name: str, target: float = 0.9) -> WorkloadSpec:
 
 
 def write(root: Path, trials: dict, ruleset: str = "external", clock: str = "wall") -> Path:
-    """trials: {(submission, workload, study, trial): (seconds, steps, final_metric)}, seconds None =
-    missed the target (then steps is ignored). The target is accuracy 0.9."""
-    for (sub, wl, study, trial), (seconds, steps, metric) in trials.items():
-        spec = TrialSpec(workload=workload(wl), submission=sub, submission_path=".", hparams={"lr": 0.1},
+    """trials: {(submission, workload, study, trial): (seconds, steps, final_metric[, hparams])}, seconds
+    None = missed the target (then steps is ignored); hparams default {"lr": 0.1}. The target is
+    accuracy 0.9."""
+    for (sub, wl, study, trial), (seconds, steps, metric, *hparams) in trials.items():
+        spec = TrialSpec(workload=workload(wl), submission=sub, submission_path=".",
+                         hparams=hparams[0] if hparams else {"lr": 0.1},
                          seed=study * 10 + trial, study=study, trial=trial, ruleset=ruleset,
                          clock=Clock(clock))
         reached = seconds is not None

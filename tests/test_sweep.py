@@ -97,3 +97,63 @@ def test_sweep_cli_on_logreg(tmp_path):
     # the smallest learning rate is the slowest (or misses) on logreg in 2000 steps
     by_lr = table.groupby("learning_rate")["steps"].min()
     assert by_lr.iloc[0] >= by_lr.iloc[-1]
+    # the report of the real sweep shows its map (and `plot` writes it)
+    for command in (["report", str(root)], ["plot", str(root)]):
+        done = subprocess.run([sys.executable, "-m", "optbench.cli", *command], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    html = (root / "report.html").read_text()
+    assert '<h3 id="sweep">Sweep: learning_rate × weight_decay, good region' in html
+    assert (root / "plots" / "sweep_heatmap.png").is_file() and (root / "plots" / "hparam_scatter_logreg.png").is_file()
+
+
+def test_the_reports_sweep_section_has_the_map_and_width(tmp_path):
+    from optbench.report import analysis_html
+
+    shown = analysis_html.context(None, (), sw.sweep_map(hand_sweep(tmp_path / "s")), "hand")
+    assert shown["any"] and shown["tuning"] is None and shown["scatter"] is None
+    sweep = shown["sweep"]
+    assert (sweep["width"], sweep["reached"], sweep["points"], sweep["factor"]) == ("42%", 10, 12, "1.25")
+    assert (sweep["x"], sweep["y"]) == ("learning_rate", "weight_decay")
+    assert sweep["figure"].startswith("data:image/svg+xml;base64,")
+
+
+@pytest.mark.slow
+def test_the_report_shows_a_sweeps_map(tmp_path):
+    """`optbench report` on a sweep folder: the heat map, the width of the good region and its caption."""
+    from optbench.report.html import write_report
+
+    page, data = write_report(hand_sweep(tmp_path / "s"))
+    assert data.sweep is not None and data.sweep.width == pytest.approx(5 / 12)
+    html = page.read_text()
+    section = html[html.index('<h3 id="sweep">'):]
+    assert "learning_rate × weight_decay, good region 42% of the grid" in section
+    assert "How to read this" in section and "10 of 12 points reach the target" in section
+    assert section.count('class="heatmap" alt=') == 1 and 'src="data:image/svg+xml;base64,' in section
+
+
+@pytest.mark.parametrize("text", ['{"axes": [{"name": "learning_rate", "values": [0.1]}]}', '{"axes": 3}', "[]",
+                                  '{"axes": [{"name": "a", "values": ["x"]}, {"name": "b", "values": [1]}]}',
+                                  '{"axes": [{"name": "a", "values": [1]}, {"name": "b", "values": [1]}]}', "{"])
+def test_a_broken_sweep_file_is_one_line_and_a_missing_piece_of_the_report(tmp_path, text):
+    from optbench.report.collect import collect
+
+    root = hand_sweep(tmp_path / "s")
+    (root / sw.SWEEP_FILE).write_text(text)
+    with pytest.raises(OptbenchError) as caught:
+        sw.sweep_map(root)
+    assert "\n" not in str(caught.value)
+    data = collect(root)
+    assert data.sweep is None and any(line.startswith("sweep: ") for line in data.missing)
+
+
+def test_an_unfinished_sweep_says_which_points_are_missing(tmp_path):
+    import shutil
+
+    from optbench.report.collect import collect
+
+    root = hand_sweep(tmp_path / "s")
+    for folder in sorted(root.glob("*/study_*/*/trial_*"))[:2]:
+        shutil.rmtree(folder)
+    data = collect(root)
+    assert data.sweep is not None and data.sweep.unfinished == 2
+    assert any(line.startswith("sweep: 2 of 12 grid points have no finished trial") for line in data.missing)

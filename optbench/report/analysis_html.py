@@ -1,18 +1,24 @@
-"""The report's analysis sections (tuning-cost curves, both clocks, significance): what the
-template ``analyses.html.j2`` shows, from the scoreboard :mod:`optbench.report.collect` built.
+"""The report's analysis sections (tuning-cost curves, both clocks, significance, the trials
+over their most important hyperparameters, a sweep's map): what the template
+``analyses.html.j2`` shows, from what :mod:`optbench.report.collect` built.
 
 A section appears only when its data exists: tuning curves when a study has more than one
 trial, both clocks when the trials carry steps and seconds, the tests when a pair of
-submissions shares studies. Each has a two-line "how to read this" caption in the template.
+submissions shares studies, the scatter under external tuning with more than one trial per
+study, the heat map when the folder is a sweep. Each has a two-line "how to read this"
+caption in the template.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from optbench.report.format import EM_DASH, duration
+from optbench.scoring.importance import SHOWN, Importance
 from optbench.scoring.rules import CLOCK_UNITS
+from optbench.scoring.sweep_map import GOOD_FACTOR, SweepMap
 
 
 def _p(p: float) -> dict[str, Any]:
@@ -70,9 +76,41 @@ def _stats(board: Any) -> dict[str, Any] | None:
     return {"pairs": pairs, "speedrun": runs}
 
 
-def context(board: Any | None) -> dict[str, Any]:
-    """The template's ``analyses``: ``tuning``, ``clocks``, ``stats`` (each None when there is nothing to show)."""
-    if board is None:
-        return {"tuning": None, "clocks": None, "stats": None, "any": False}
-    out = {"tuning": _tuning(board), "clocks": _clocks(board), "stats": _stats(board)}
+def _scatter(items: Sequence[Importance], clock: str) -> list[dict[str, Any]] | None:
+    """One figure per workload (a panel per submission) and the ranking of every hyperparameter."""
+    from optbench.report.analysis_figures import scatter_figure
+    from optbench.report.figures import svg_data_uri
+
+    if not items:
+        return None
+    out = []
+    for wl in sorted({i.workload for i in items}):
+        mine = [i for i in items if i.workload == wl]
+        rows = [{"submission": i.submission, "ranking": [
+            {"name": str(r.hyperparameter), "rho": f"{r.rho:+.2f}" if r.rho == r.rho else EM_DASH,
+             "p": _p(r.p_value), "shown": k < SHOWN} for k, r in enumerate(i.ranking.itertuples())]} for i in mine]
+        out.append({"workload": wl, "figure": svg_data_uri(scatter_figure(mine, clock)), "rows": rows})
+    return out
+
+
+def _sweep(sweep: SweepMap | None, title: str) -> dict[str, Any] | None:
+    from optbench.report.analysis_figures import heatmap_figure
+    from optbench.report.figures import svg_data_uri
+
+    if sweep is None:
+        return None
+    return {"figure": svg_data_uri(heatmap_figure(sweep, title)), "width": f"{sweep.width:.0%}",
+            "reached": int(sweep.reached.sum()), "points": int(sweep.reached.size), "x": sweep.x.name,
+            "y": sweep.y.name, "factor": f"{GOOD_FACTOR:g}"}
+
+
+def context(board: Any | None, importance: Sequence[Importance] = (), sweep: SweepMap | None = None,
+            title: str = "") -> dict[str, Any]:
+    """The template's ``analyses``: ``tuning``, ``clocks``, ``stats``, ``scatter``, ``sweep`` (each
+    None when there is nothing to show); ``title`` names the sweep's map."""
+    out: dict[str, Any] = {"tuning": None, "clocks": None, "stats": None}
+    if board is not None:
+        out = {"tuning": _tuning(board), "clocks": _clocks(board), "stats": _stats(board)}
+    out["scatter"] = _scatter(importance, board.clock if board is not None else "steps")
+    out["sweep"] = _sweep(sweep, title)
     return out | {"any": any(v is not None for v in out.values())}

@@ -127,33 +127,30 @@ def _bad(path: Path, why: str) -> OptbenchError:
                          "`optbench compare --save-baseline FILE RESULTS`")
 
 
-def _times(values: Any, path: Path, where: str) -> list[float]:
+def _numbers(values: Any, path: Path, where: str, *, null: float, non_negative: bool) -> list[float]:
+    """A list of finite numbers (``>= 0`` when ``non_negative``), ``null`` standing for None."""
     if not isinstance(values, list):
         raise _bad(path, f"{where} is not a list")
     out = []
     for v in values:
         if v is None:
-            out.append(math.inf)
-        elif safeio.finite_number(v) and v >= 0:
+            out.append(null)
+        elif safeio.finite_number(v) and (v >= 0 or not non_negative):
             out.append(float(v))
         else:
-            raise _bad(path, f"{where} holds {safeio.show(v)}; expected a number >= 0 or null (not reached)")
+            expected = "a number >= 0 or null (not reached)" if non_negative else "a number or null"
+            raise _bad(path, f"{where} holds {safeio.show(v)}; expected {expected}")
     return out
+
+
+def _times(values: Any, path: Path, where: str) -> list[float]:
+    """Steps or seconds to target: numbers >= 0, or null (not reached: infinity)."""
+    return _numbers(values, path, where, null=math.inf, non_negative=True)
 
 
 def _values(values: Any, path: Path, where: str) -> list[float]:
     """Best metric values: numbers, or null (no value: NaN)."""
-    if not isinstance(values, list):
-        raise _bad(path, f"{where} is not a list")
-    out = []
-    for v in values:
-        if v is None:
-            out.append(math.nan)
-        elif safeio.finite_number(v):
-            out.append(float(v))
-        else:
-            raise _bad(path, f"{where} holds {safeio.show(v)}; expected a number or null")
-    return out
+    return _numbers(values, path, where, null=math.nan, non_negative=False)
 
 
 def load_baseline_side(path: Path) -> Side:

@@ -27,7 +27,9 @@ import pandas as pd
 from optbench import store
 from optbench.errors import OptbenchError
 from optbench.report.format import finite
+from optbench.scoring.importance import Importance, importances, search_spaces
 from optbench.scoring.scoreboard import Scoreboard, ScoreSettings, score_folder
+from optbench.scoring.sweep_map import SweepMap, is_sweep, sweep_map
 
 #: At most this many x positions per curve (the union of eval positions, thinned).
 MAX_POINTS = 600
@@ -70,6 +72,20 @@ class ReportData:
     workloads: list[WorkloadInfo]
     missing: list[str] = field(default_factory=list)  #: what could not be read, one line each
     problems: list[str] = field(default_factory=list)  #: scoring's warnings
+    #: external tuning: per submission x workload, the trials by their most important hyperparameters
+    importance: list[Importance] = field(default_factory=list)
+    sweep: SweepMap | None = None  #: the folder is a sweep (``optbench sweep``): its map
+
+
+def _importance(board: Scoreboard, trials: pd.DataFrame, experiment: dict[str, Any] | None) -> list[Importance]:
+    """The hyperparameter scatter's data (external tuning only): the board's trials with the
+    hyperparameters and target metric of their trial.json."""
+    if board.ruleset != "external" or "hparams" not in trials:
+        return []
+    by_path = trials.set_index("path")
+    metric = board.trials["path"].map(by_path["target_metric"]) if "target_metric" in by_path else None
+    scored = board.trials.assign(target_metric=metric)
+    return importances(scored, scored["path"].map(by_path["hparams"]), board.clock, search_spaces(experiment))
 
 
 def _read_evals(path: Path) -> pd.DataFrame | None:
@@ -194,4 +210,14 @@ def collect(results: Path, clock: str | None = None) -> ReportData:
             if not info.by_time and not info.by_step:
                 info.note = "no readable evals.csv with the target metric for this workload"
             workloads.append(info)
-    return ReportData(root, clock, experiment, trials, board, workloads, missing, problems)
+    importance = _importance(board, trials, experiment) if board is not None else []
+    sweep = None
+    if is_sweep(root):
+        try:
+            sweep = sweep_map(root)
+            if sweep.unfinished:
+                missing.append(f"sweep: {sweep.unfinished} of {len(sweep.x.values) * len(sweep.y.values)} grid "
+                               "points have no finished trial (blank on the map; the width counts the others)")
+        except OptbenchError as exc:
+            missing.append(f"sweep: {exc}")
+    return ReportData(root, clock, experiment, trials, board, workloads, missing, problems, importance, sweep)

@@ -122,6 +122,7 @@ def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = No
          groups: bool = False) -> None:
     """Write every figure of the report as PNG and SVG (default ``<results>/plots``); with ``groups``
     the per-frequency-group losses instead (an error when no workload logged them)."""
+    from optbench.report.analysis_figures import write_analysis_plots
     from optbench.report.collect import collect
     from optbench.report.figures import write_plots
     from optbench.report.groups import write_group_plots
@@ -129,7 +130,7 @@ def plot(results: Path, console: Any, err_console: Any, *, out: Path | None = No
     data = collect(results, clock)
     terminal.print_missing(data.missing, err_console)
     out_dir = out or results / "plots"
-    paths = write_group_plots(data, out_dir) if groups else write_plots(data, out_dir)
+    paths = write_group_plots(data, out_dir) if groups else write_plots(data, out_dir) + write_analysis_plots(data, out_dir)
     if groups and not paths:
         raise OptbenchError(f"{results}: no trial logged group losses; add group_loss to the workload's metrics")
     console.print(f"{len(paths)} files written to {out_dir}", markup=False)

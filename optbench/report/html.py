@@ -177,7 +177,7 @@ def render(data: ReportData) -> str:
         profile=uris.get("performance_profile"), workloads=_workloads(data, uris), trials=_trial_rows(data),
         has_experiment=data.experiment is not None, provenance=provenance, command=command,
         workload_rows=workload_rows, submission_rows=submission_rows, config=config,
-        analyses=analysis_html.context(data.board), lab=lab_items(data),
+        analyses=analysis_html.context(data.board, data.importance, data.sweep, data.root.name), lab=lab_items(data),
     )
 
 
