@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from optbench.errors import OptbenchError
 from optbench.report import baseline, compare
 from optbench.spec import Target, TrialResult, TrialSpec
 from optbench.workloads import find_workload
+from tests.conftest import cli as in_process
 from tests.conftest import run_cli
 
 WL = find_workload("digits_mlp")
@@ -205,14 +205,9 @@ def test_save_baseline_then_compare(tmp_path, pair):
 
 
 def cli(monkeypatch, capsys, *args: object) -> tuple[int, str, str]:
-    """The real entry point (`optbench.cli.main`), in this process: fast, same code path."""
-    from optbench import cli as cli_module
-
-    monkeypatch.setattr(sys, "argv", ["optbench", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        cli_module.main()
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
+    """The real entry point (`optbench.cli.main`), in this process (tests.conftest.cli): fast, same code path."""
+    done = in_process(*args)
+    return done.returncode, done.stdout, done.stderr
 
 
 def test_cli_exit_1_with_markdown_json_and_step_summary(tmp_path, pair, monkeypatch, capsys):

@@ -8,20 +8,19 @@ torch thread, so steps-to-target is the same number on every run of the same pla
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 import pytest
 import torch
 
 from optbench import store
 from tests.conftest import REPO, write
+from tests.conftest import cli as in_process
 
 WORKLOAD = """
 name: {name}
@@ -71,18 +70,9 @@ def make_workloads(folder: Path) -> Path:
 
 
 def cli(*args: str) -> tuple[int, str, str]:
-    """`optbench ARGS` in this process (its forkserver is shared by the tests): exit code, stdout, stderr."""
-    from optbench import cli as cli_module
-
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-            mock.patch.object(sys, "argv", ["optbench", *map(str, args)]):
-        try:
-            cli_module.main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
+    """`optbench ARGS` in this process (tests.conftest.cli; its forkserver is shared by the tests)."""
+    done = in_process(*args)
+    return done.returncode, done.stdout, done.stderr
 
 
 def start_cli(log: Path, *args: str) -> subprocess.Popen:
