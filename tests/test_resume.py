@@ -76,9 +76,15 @@ def cli(*args: str) -> tuple[int, str, str]:
 
 
 def start_cli(log: Path, *args: str) -> subprocess.Popen:
-    """`optbench ARGS` in a subprocess that a test can kill."""
+    """`optbench ARGS` in a subprocess that a test can kill (and interrupt).
+
+    SIGINT is set back to its default in the child: a test runner started as a background job
+    of a non-interactive shell (`pytest ... &`, nohup, some CI runners) ignores SIGINT, children
+    inherit that, and Python then installs no KeyboardInterrupt handler, so a Ctrl-C test would
+    see the run finish with exit 0 (the flaky failure seen once in a backgrounded fast lane)."""
     return subprocess.Popen([sys.executable, "-m", "optbench.cli", *map(str, args)], cwd=REPO,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+                            stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for(condition, proc: subprocess.Popen, timeout: float = 60, what: str = "") -> None:
