@@ -153,8 +153,11 @@ def sweep_map(root: Path) -> SweepMap:
     path = Path(root) / SWEEP_FILE
     if not path.is_file():
         raise OptbenchError(f"{root}: not a sweep (no {SWEEP_FILE}; `optbench sweep` writes it)")
-    grid = store.read_json(path)
-    x, y = (Axis(a["name"], tuple(a["values"])) for a in grid["axes"])
+    from optbench.schemas import check
+    from optbench.tools.sweep_schema import SweepFile
+
+    grid = check(SweepFile, store.read_json(path), str(path))
+    x, y = (Axis(a.name, tuple(a.values)) for a in grid.axes)
     trials = store.load_trials(root)
     if trials.empty:
         raise OptbenchError(f"{root}: no finished trials yet")
