@@ -7,9 +7,7 @@ schema lives beside the code that reads it (docs/design.md §8 lists them) and i
 here: :class:`Closed` (frozen, unknown keys refused) and :func:`expect` (a strict check with the
 hand-written "expected ..." wording: a boolean is not a number, a number is finite).
 
-On trial.json and experiment.json:
-
-The files are written by optbench, but read back after a kill, a hand edit or a copy from another
+trial.json and experiment.json are written by optbench, but read back after a kill, a hand edit or a copy from another
 machine: a ``study`` that is a string, a ``workload_hash`` that is a mapping, a plan entry whose
 fields have the wrong types must become one line naming the file, the key and what was expected
 (:func:`check`), not a pandas traceback in the middle of scoring. Extra keys are allowed here (the
@@ -93,7 +91,7 @@ PositiveNumber = Annotated[float, _number("a number > 0", lambda v: v > 0)]
 NonNegativeNumber = Annotated[float, _number("a number >= 0", lambda v: v >= 0)]
 PositiveInt = Annotated[int, integer(1)]
 NonEmptyStr = Annotated[str, expect("a non-empty string", lambda v: isinstance(v, str) and bool(v.strip()))]
-Mapping = Annotated[dict, expect("a mapping", lambda v: isinstance(v, dict))]
+StrictMapping = Annotated[dict, expect("a mapping", lambda v: isinstance(v, dict))]
 
 
 class _Record(BaseModel):

@@ -24,11 +24,11 @@ from optbench.safeio import finite_number
 from optbench.schemas import (
     Closed,
     FiniteNumber,
-    Mapping,
     NonEmptyStr,
     NonNegativeNumber,
     PositiveInt,
     PositiveNumber,
+    StrictMapping,
     expect,
     one_of,
     refuse,
@@ -47,7 +47,7 @@ class Component(Closed):
     """``dataset``, ``model``, ``loss``: ``name`` or ``{name: ..., params: {...}}``."""
 
     name: NonEmptyStr
-    params: Annotated[Mapping | None, BeforeValidator(_empty_is_none)] = None
+    params: Annotated[StrictMapping | None, BeforeValidator(_empty_is_none)] = None
 
 
 def _named(value: Any) -> Any:
@@ -160,7 +160,7 @@ class WorkloadModel(Closed):
     batch_size: PositiveInt
     metrics: MetricNames = ["loss"]
     l2: NonNegativeNumber = 0.0
-    notes: Annotated[Mapping | None, BeforeValidator(_empty_is_none)] = None
+    notes: Annotated[StrictMapping | None, BeforeValidator(_empty_is_none)] = None
     scales: ScalesModel | None = None  #: the default ``set`` needs the model's params: optbench.workloads.scales
 
 
