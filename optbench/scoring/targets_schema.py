@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from optbench.schemas import FiniteNumber, NonEmptyStr, expect, one_of, refuse
 
@@ -27,6 +27,13 @@ class AlgoPerfTarget(_Open):
     target_metric_name: NonEmptyStr
     validation_target_value: FiniteNumber
     target_metric_goal: Annotated[str, one_of("minimize", "maximize")] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise refuse("a mapping with target_metric_name and validation_target_value")
+        return data
 
 
 class AlgoPerfTargetsFile(_Open):
