@@ -1,5 +1,10 @@
 """The ``optbench`` command line (typer). Thin: it parses, calls the modules, prints with rich.
 
+Each command is its options and one call into the module that does the work (``run``:
+:mod:`optbench.report.run`; ``score``, ``compare``, ``report``, ``plot``:
+:mod:`optbench.report.commands`; the tools: their ``tools/`` module). Its length is the
+options' help text, which is the command line's documentation, so it stays here.
+
 Heavy imports (torch, pandas, matplotlib) happen inside the commands that need
 them, so ``optbench --help`` and ``import optbench`` stay fast (docs/design.md §7).
 Every :class:`~optbench.errors.OptbenchError` is printed as one line and exits 2.
@@ -10,19 +15,14 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, List
+from typing import List
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from optbench import __version__
 from optbench.errors import OptbenchError, one_line
-from optbench.spec import RunConfig
 from optbench.tools.validate import DEFAULT_TIMEOUT as VALIDATE_TIMEOUT
-
-if TYPE_CHECKING:
-    from optbench import experiment
 
 # The workers' forkserver preloads this module (optbench.executors.local.PRELOAD), so under `python -m optbench.cli`
 # each trial's process would warn that runpy finds the main module already imported: expected, and harmless.
@@ -129,104 +129,23 @@ def run(
     timed out (the last line counts them and quotes the first error); 2 for bad input, before any trial
     (one line); 130 when interrupted (finished trials are kept: continue with --resume).
     """
-    from optbench import experiment, tuning
-    from optbench.plan import plan_from_config
-    from optbench.safeio import path_part
-    from optbench.submissions import check_distinct, find_submission
-    from optbench.workloads import resolve_workloads, suites
-    from optbench.workloads.scales import expand as expand_scales
+    from optbench.report.run import run as run_experiment
 
-    execution = {"workers": workers, "threads": threads, "checkpoint": checkpoint, "executor": executor,
-                 "ray_address": ray_address, "cpus_per_trial": cpus_per_trial, "gpus_per_trial": gpus_per_trial}
-    if resume is not None:
-        extra = [p.opts[0] for p in typer_ctx.command.params
-                 if p.name not in (*RunConfig.EXECUTION_FIELDS, "resume", "force", "typer_ctx") and _given(typer_ctx, p.name)]
-        if extra:
-            raise OptbenchError(f"--resume takes the plan from {resume}/experiment.json; drop {', '.join(extra)} "
-                                "(only --workers, --threads, --checkpoint, --force and the --executor options go "
-                                "with it)")
-        specs, config, resumed = experiment.resume(resume, force, {k: v for k, v in execution.items()
-                                                                  if _given(typer_ctx, k)})
-        for note in resumed.notes:
-            err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
-        for change in resumed.changes:
-            err_console.print(f"[yellow]warning:[/] --force: {escape(change)}", highlight=False, soft_wrap=True)
-        _execute(resume, specs, config, resumed=True)
-        return
-    if force:
-        raise OptbenchError("--force only means something with --resume")
-    if executor == "ray" and not _given(typer_ctx, "workers"):
-        execution["workers"] = None  # as many trials at once as the cluster holds
-    names = _split(workloads)
-    suite = suite or (None if names else "default")
-    found = expand_scales(resolve_workloads(names, suite, workloads_dir), scales)
-    subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
-    if not subs:
-        raise OptbenchError("--submissions: name at least one submission")
-    check_distinct(subs)
-    config = experiment.configure(
-        workloads=[w.name for w in found], submissions=[s.name for s in subs], suite=suite, ruleset=ruleset,
-        preset=preset, studies=studies, trials=trials,
-        hparams=tuning.parse_hparams_override(hparams) if hparams else None, device=device, seed=seed,
-        clock=clock, suite_clock=suites(workloads_dir)[suite].clock if suite else None,
-        stop_at_target=not keep_going, same_points_per_study=same_points_per_study,
-        data_dir=str(data_dir.resolve()) if data_dir else None, compile=compile_model, amp=amp, tf32=tf32,
-        cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, save_weights=save_weights, **execution)
-    plan = plan_from_config(found, subs, config)
-    _execute(results / (path_part(name, "--name") if name else experiment.default_experiment_name()), plan, config)
+    given = {p.name: p.opts[0] for p in typer_ctx.command.params if _given(typer_ctx, p.name)}
+    raise typer.Exit(run_experiment(
+        console, err_console, given=given, workloads=workloads, suite=suite, submissions=submissions,
+        hparams=hparams, resume=resume, force=force, results=results, name=name, workloads_dir=workloads_dir,
+        submissions_dir=submissions_dir, scales=scales, data_dir=data_dir, keep_going=keep_going,
+        compile_model=compile_model, ruleset=ruleset, preset=preset, studies=studies, trials=trials, device=device,
+        seed=seed, clock=clock, same_points_per_study=same_points_per_study, amp=amp, tf32=tf32,
+        cudnn_benchmark=cudnn_benchmark, nproc_per_trial=nproc_per_trial, save_weights=save_weights,
+        execution={"workers": workers, "threads": threads, "checkpoint": checkpoint, "executor": executor,
+                   "ray_address": ray_address, "cpus_per_trial": cpus_per_trial, "gpus_per_trial": gpus_per_trial}))
 
 
 def _given(typer_ctx: typer.Context, option: str) -> bool:
     source = typer_ctx.get_parameter_source(option)  # click's ParameterSource (typer may vendor click)
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
-
-
-def _execute(root: Path, plan: list, config: RunConfig, resumed: bool = False) -> None:
-
-    from optbench import experiment, store
-    from optbench.executors import make_executor
-    from optbench.report.progress import Progress
-
-    executor = make_executor(config)
-    executor.start()  # the forkserver imports torch while this process writes experiment.json
-    import pandas  # noqa: F401 - for the summary at the end: imported while the workers import torch, it costs no wall time
-    if not resumed:
-        experiment.start_experiment(root, plan, config)
-    warning = experiment.busy_machine_warning()  # after the checks that refuse a run in one line
-    if warning:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
-    console.print(f"[bold]optbench run[/] → {escape(str(root))}  ({len(plan)} trials, {executor.workers} worker(s) "
-                  f"× {executor.threads} thread(s), clock {config.clock}{', checkpoints' if config.checkpoint else ''})",
-                  highlight=False, soft_wrap=True)
-    try:
-        with experiment.sigterm_as_interrupt():
-            experiment.run_experiment(root, plan, executor, config.checkpoint,
-                                      Progress(console, workers=executor.workers))
-    except KeyboardInterrupt:
-        done = sum(store.is_trial_complete(root / s.folder) for s in plan)
-        err_console.print(f"interrupted: {done} of {len(plan)} trials are complete and kept in {root}; "
-                          f"continue with: optbench run --resume {root}", highlight=False, soft_wrap=True, markup=False)
-        raise typer.Exit(130) from None
-    _print_summary(root)
-    _exit_for(experiment.run_outcome(root, plan))
-
-
-def _print_summary(root: Path) -> None:
-    """What each trial reached, one table per workload, and the command to type next."""
-    from optbench.report.terminal import print_next_step, print_run_summary
-
-    print_run_summary(root, console)
-    print_next_step(root, console)
-
-
-def _exit_for(outcome: experiment.RunOutcome) -> None:
-    """Exit 1, after a closing line, when a trial failed or timed out (the codes: RUN_EXIT_CODES)."""
-    from optbench.report.terminal import run_outcome_line
-
-    line = run_outcome_line(outcome)
-    if line:
-        err_console.print(f"[red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
-        raise typer.Exit(outcome.exit_code)
 
 
 @list_app.command("workloads", short_help="Every workload, by suite: target, budget, summary.")
@@ -252,30 +171,17 @@ def show(
 @list_app.command("suites")
 def list_suites(workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML.")) -> None:
     """Named suites and their workloads."""
+    from optbench.report.workloads import print_suite_list
 
-    from optbench.workloads import suites
-
-    for suite_name, suite in sorted(suites(workloads_dir).items()):
-        clock = f" (clock: {suite.clock})" if suite.clock else ""
-        console.print(f"[bold]{escape(suite_name)}[/]{clock}: {escape(', '.join(suite.workloads))}", highlight=False)
+    print_suite_list(workloads_dir, console)
 
 
 @list_app.command("submissions", short_help="Every submission: its form and search space.")
 def list_submissions(submissions_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of submissions.")) -> None:
     """Every submission optbench can find, its form and search space."""
-    from rich.table import Table
+    from optbench.report.submissions import print_submission_list
 
-    from optbench import submissions as subs
-
-    table = Table(title="Submissions")
-    for column in ("name", "form", "search space", "code hash", "folder"):
-        table.add_column(column)
-    for name, folder in sorted(subs.discover(submissions_dir).items()):
-        sub = subs.read_submission(folder)
-        space = sub.search_space_path.name if sub.search_space_path else "–"
-        form = sub.form if sub.form in ("yaml", "algoperf") else "python"
-        table.add_row(*map(escape, (name, form, space, sub.code_hash, str(folder))))
-    console.print(table)
+    print_submission_list(submissions_dir, console)
 
 
 @app.command(short_help="Check a workload or submission; train it a few steps.")
@@ -353,23 +259,11 @@ def sweep(
     submissions_dir: List[Path] = typer.Option([], help="More folders of submissions."),
 ) -> None:
     """Run a two-hyperparameter log grid as an experiment; draw steps to target over it (sweep/heatmap.png)."""
-    from optbench import experiment
-    from optbench.tools import sweep as sw
+    from optbench.tools.sweep import sweep_command
 
-    if plot:
-        root = Path(submission)
-    else:
-        if not (submission and workload and grid):
-            raise OptbenchError("optbench sweep SUBMISSION --workload W --grid name=lo:hi:n,name=lo:hi:n")
-        root = results / (name or experiment.default_experiment_name())
-        plan, config = sw.prepare(submission, workload, grid, root, studies=studies, seed=seed, device=device,
-                                  clock=clock, workers=workers, workloads_dir=workloads_dir,
-                                  submissions_dir=submissions_dir)
-        _execute(root, plan, config)
-    m, paths = sw.write_sweep(root, root.name)
-    console.print(f"good region (within {sw.GOOD_FACTOR}× the best steps to target): {m.width:.0%} of the grid; "
-                  f"{int(m.reached.sum())} of {m.reached.size} points reach the target; "
-                  f"{', '.join(p.name for p in paths)} in {escape(str(paths[0].parent))}", highlight=False)
+    raise typer.Exit(sweep_command(console, err_console, submission, workload, grid, plot=plot, results=results,
+                                   name=name, studies=studies, seed=seed, device=device, clock=clock,
+                                   workers=workers, workloads_dir=workloads_dir, submissions_dir=submissions_dir))
 
 
 @data_app.command("check", short_help="Check that a data folder holds what a workload reads.")
@@ -453,9 +347,8 @@ def landscape_cmd(
     """Loss along init->final, a random direction and a plane (filter-normalised); sharpness."""
     from optbench.tools.landscape.command import Settings, landscape
 
-    for path in landscape(trials, out, Settings(points=points, grid=grid, span=span, rho=rho,
-                                                max_examples=max_examples, seed=seed), console):
-        console.print(f"  wrote {escape(str(path))}")
+    landscape(trials, out, Settings(points=points, grid=grid, span=span, rho=rho, max_examples=max_examples,
+                                    seed=seed), console)
 
 
 @app.command("scaling", short_help="Speed-up over a reference against model size.")
@@ -468,8 +361,7 @@ def scaling_cmd(
     """Speed-up over a reference (steps and time to target) against parameter count, per scale ladder."""
     from optbench.report.scaling import scaling
 
-    for path in scaling(results, reference, out, console):
-        console.print(f"  wrote {escape(str(path))}")
+    scaling(results, reference, out, console)
 
 
 @app.command("calibrate", short_help="Set a workload's target and budgets from baselines.")
@@ -528,21 +420,10 @@ def theory_cmd(
     workloads_dir: List[Path] = typer.Option([], metavar="<dir>", help="More folders of workload YAML (repeatable)."),
 ) -> None:
     """Plain SGD beside the SGD lecture's bounds (constant and decreasing step), log scale, PNG + SVG."""
-    from optbench.tools.theory import theory
-    from optbench.workloads import find_workload
+    from optbench.tools.theory import theory_command
 
-    result = theory(find_workload(workload, workloads_dir), out, steps=steps, batch=batch_size, alpha=alpha,
-                    runs=runs, seed=seed, cap=cap)
-    info = result.info
-    console.print(f"[bold]{escape(result.workload)}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
-                  f"sigma2 = {info['sigma2']:.4g} (per example; /B = {result.sigma2_batch:.4g}), B = {result.batch}, "
-                  f"alpha = {result.alpha:.4g}", highlight=False)
-    last = -1
-    console.print(f"  constant step after {result.steps[last]} steps: measured {result.constant_measured[last]:.3g}, "
-                  f"bound {result.constant_bound[last]:.3g}; decreasing: measured "
-                  f"{result.decreasing_measured[last]:.3g}, bound {result.decreasing_bound[last]:.3g}", highlight=False)
-    for path in result.files:
-        console.print(f"  wrote {path}", markup=False)
+    theory_command(workload, workloads_dir, out, console, steps=steps, batch=batch_size, alpha=alpha, runs=runs,
+                   seed=seed, cap=cap)
 
 
 def error_line(exc: OptbenchError) -> str:

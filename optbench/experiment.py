@@ -68,7 +68,7 @@ def configure(*, workloads: list[str], submissions: list[str], suite: str | None
     ``--threads`` says otherwise: the built-in budgets were calibrated so, and on a shared
     machine a second thread costs more than it gives.
     """
-    from optbench import tuning
+    from optbench.tuning import rulesets
 
     if clock is not None and clock not in {c.value for c in Clock}:
         raise OptbenchError(f"--clock {clock}: expected wall, cpu or steps")
@@ -83,7 +83,7 @@ def configure(*, workloads: list[str], submissions: list[str], suite: str | None
         trials_wanted = 1 if hparams is not None else trials
     else:
         trials_wanted = trials or (None if preset else 5)
-    rules = tuning.resolve_ruleset(preset, ruleset, trials=trials_wanted, studies=studies or (None if preset else 1))
+    rules = rulesets.resolve_ruleset(preset, ruleset, trials=trials_wanted, studies=studies or (None if preset else 1))
     if options.get("save_weights") and options.get("executor") == "ray":
         raise OptbenchError("--save-weights: the Ray executor does not bring weights back yet; use --executor local")
     if options.get("amp") not in (None, "bf16"):

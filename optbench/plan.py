@@ -95,7 +95,8 @@ def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission
     ``ruleset`` is ``external`` (quasi-random search points per study, or the fixed
     ``hparams`` override) or ``self`` (one trial per study, no hyperparameters).
     """
-    from optbench import tuning
+    from optbench.tuning.points import study_points
+    from optbench.tuning.spaces import load_search_space
 
     override, ruleset = config.hparams, config.ruleset
     if override is not None:
@@ -106,7 +107,7 @@ def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission
         for sub in submissions:
             if sub.search_space_path is None:
                 raise OptbenchError(f"{sub.path}: no search_space.yaml for external tuning")
-            spaces[sub.name] = (tuning.load_search_space(sub.search_space_path), str(sub.search_space_path))
+            spaces[sub.name] = (load_search_space(sub.search_space_path), str(sub.search_space_path))
 
     def hparams_for(ref: SubmissionRef, workload: WorkloadSpec, study: int) -> list[dict[str, Any]]:
         if override is not None:
@@ -114,7 +115,7 @@ def plan_from_config(workloads: list[WorkloadSpec], submissions: list[Submission
         if ruleset == "self":
             return [{}]
         space, source = spaces[ref.name]
-        return tuning.study_points(space, config.trials, config.seed, study,
+        return study_points(space, config.trials, config.seed, study,
                                    same_points_per_study=config.same_points_per_study, source=source)
 
     refs = [SubmissionRef(s.name, str(Path(s.path).resolve()), s.code_hash) for s in submissions]

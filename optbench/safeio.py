@@ -60,6 +60,16 @@ def path_part(name: Any, what: str) -> str:
     return name
 
 
+def search_folders(extra: list[Path] | None, option: str, builtin: Path) -> list[Path]:
+    """The folders given with ``option`` (``--workloads-dir``, ``--submissions-dir``), each checked to be
+    one, then ``builtin``: where names are looked up, earlier folders shadowing later ones."""
+    folders = [Path(d) for d in (extra or [])]
+    for folder in folders:
+        if not folder.is_dir():
+            raise OptbenchError(f"{option} {folder}: not a folder")
+    return [*folders, builtin]
+
+
 def read_text(path: str | os.PathLike[str], what: str | None = None, max_bytes: int = MAX_BYTES) -> str:
     """The UTF-8 text of a regular file; anything else is one line naming ``what`` (default: the path)."""
     path = Path(path)

@@ -12,6 +12,12 @@ a workload, hyperparameters, a seed) and a `TrialRuntime` how it is run; a
 `TrialStatus`; a `Context` is what a submission may know while it trains. The
 Protocols say what a submission form, a dataset and an executor must provide.
 Specs are frozen: nothing changes a spec in place.
+
+Why one file of 500 lines, not several: it is the one place a reader learns every contract
+(docs/design.md §8), as AlgoPerf's ``spec.py`` is; the classes are small, refer to each other
+(a ``TrialSpec`` holds a ``WorkloadSpec`` and a ``RunConfig``'s choices), and have no logic
+to split by. What grows with logic (reading, checking, planning) lives in the modules that
+use the contracts, not here.
 """
 
 from __future__ import annotations

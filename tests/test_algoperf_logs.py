@@ -15,6 +15,7 @@ import pytest
 from optbench.errors import OptbenchError
 from optbench.scoring import algoperf_logs as logs
 from optbench.scoring import algoperf_targets, scoreboard
+from optbench.scoring import algoperf_tree as tree
 
 COLUMNS = ["global_step", "score", "accumulated_submission_time", "accumulated_eval_time", "total_duration",
            "preemption_count", "train/loss"]
@@ -56,7 +57,7 @@ def write_trial(folder: Path, workload: str, metric: list[float], score: list[fl
                "train/loss": 1.0 / (i + 1), f"validation/{name}": m, f"test/{name}": m}
         lines.append(",".join("" if isinstance(row[c], float) and math.isnan(row[c]) else str(row[c])
                               for c in columns))
-    (trial / logs.MEASUREMENTS_FILE).write_text("\n".join(lines) + "\n")
+    (trial / tree.MEASUREMENTS_FILE).write_text("\n".join(lines) + "\n")
     return trial
 
 
@@ -108,10 +109,10 @@ def test_load_targets_goal_field_and_errors(tmp_path):
 
 
 def test_names():
-    assert logs.submission_name("shampoo-2024-05-01-12-00-00") == "shampoo"
-    assert logs.submission_name("shampoo-v2") == "shampoo-v2"
-    assert logs.workload_name("imagenet_resnet_pytorch") == "imagenet_resnet"
-    assert logs.workload_name("ogbg_model_size_jax") == "ogbg_model_size"
+    assert tree.submission_name("shampoo-2024-05-01-12-00-00") == "shampoo"
+    assert tree.submission_name("shampoo-v2") == "shampoo-v2"
+    assert tree.workload_name("imagenet_resnet_pytorch") == "imagenet_resnet"
+    assert tree.workload_name("ogbg_model_size_jax") == "ogbg_model_size"
 
 
 def test_find_trial_logs_layouts(tmp_path):
@@ -122,7 +123,7 @@ def test_find_trial_logs_layouts(tmp_path):
     write_trial(root / "beta" / "study_1", "ogbg", [0.3], [10])
     (root / "beta" / "notes").mkdir()
     (root / "empty_team").mkdir()
-    found, problems = logs.find_trial_logs(root)
+    found, problems = tree.find_trial_logs(root)
     assert sorted((t.submission, t.study, t.workload, t.trial) for t in found) == [
         ("alpha", 0, "wmt", 1), ("beta", 0, "wmt", 1), ("beta", 0, "wmt", 1), ("beta", 1, "ogbg", 1)]
     assert {Path(t.experiment).name for t in found if t.submission == "beta"} == {"beta", "beta-2024-05-01-12-00-00"}
@@ -131,11 +132,11 @@ def test_find_trial_logs_layouts(tmp_path):
         f"{root / 'empty_team'}: no study_<j> folders in it (not a submission); ignored",
     ]
     # the root may itself be one submission
-    single, _ = logs.find_trial_logs(root / "beta")
+    single, _ = tree.find_trial_logs(root / "beta")
     assert {t.submission for t in single} == {"beta"}
     # the output folder inside the logs folder is never read as a submission
     (root / "scores").mkdir()
-    _, problems = logs.find_trial_logs(root, exclude=[root / "scores"])
+    _, problems = tree.find_trial_logs(root, exclude=[root / "scores"])
     assert not any("scores" in p.path for p in problems)
 
 
@@ -147,7 +148,7 @@ LOSS = algoperf_targets.WorkloadTarget("validation/loss", 0.3, minimize=True)
 
 def write_csv(folder: Path, text: str) -> str:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / logs.MEASUREMENTS_FILE).write_text(text)
+    (folder / tree.MEASUREMENTS_FILE).write_text(text)
     return str(folder)
 
 

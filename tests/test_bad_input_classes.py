@@ -263,20 +263,20 @@ def test_results_name_too_long(tmp_path):
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-.inf", "1e400"])
 def test_non_finite_hyperparameters(tmp_path, value):
-    from optbench import tuning
+    from optbench.tuning import spaces
 
     with pytest.raises(OptbenchError, match="finite"):
-        tuning.parse_hparams_override(f"learning_rate={value}")
+        spaces.parse_hparams_override(f"learning_rate={value}")
     write(tmp_path / "s.yaml", f"lr: {{feasible_points: [0.1, {value}]}}\n")
     with pytest.raises(OptbenchError, match="finite"):
-        tuning.load_search_space(tmp_path / "s.yaml")
+        spaces.load_search_space(tmp_path / "s.yaml")
 
 
 def test_hparams_alias_is_refused():
-    from optbench import tuning
+    from optbench.tuning import spaces
 
     with pytest.raises(OptbenchError, match="alias"):
-        tuning.parse_hparams_override("x=&a [*a]")
+        spaces.parse_hparams_override("x=&a [*a]")
 
 
 def test_empty_metric_name(tmp_path):

@@ -142,7 +142,8 @@ def test_a_task_lost_with_its_worker_is_retried_then_failed(tmp_path, tiny_workl
 def test_code_is_shipped_and_paths_are_rewritten(tmp_path, tiny_workloads):
     """What a worker gets: a copy of each submission folder, named relative to the working_dir, and the
     user modules that workloads name by dotted path (not installed packages, not optbench)."""
-    from optbench.executors.ray import RayExecutor, stage_code
+    from optbench.executors.ray import RayExecutor
+    from optbench.executors.ray_code import stage_code
     from optbench.spec import ComponentRef, TrialSpec
     from optbench.workloads import find_workload
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optbench import safeio, tuning
+from optbench import safeio
 from optbench.errors import MAX_LINE, OptbenchError, one_line
+from optbench.tuning import spaces
 
 YAMLISH = st.text(alphabet=st.sampled_from(list("ab01:-[]{}&*!|>'\"#,.e+ \n\t\\%@`?") + ["\x00", "é", "\ufeff"]),
                   max_size=200)
@@ -40,7 +41,7 @@ def test_any_json_text_parses_or_is_one_error(text):
 @settings(max_examples=300, deadline=None)
 @given(YAMLISH)
 def test_any_hparams_text_parses_or_is_one_error(text):
-    _only_optbench_errors(tuning.parse_hparams_override, text)
+    _only_optbench_errors(spaces.parse_hparams_override, text)
 
 
 @settings(max_examples=300, deadline=None)

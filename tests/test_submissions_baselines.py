@@ -7,9 +7,10 @@ import dataclasses
 import pytest
 
 from optbench import submissions as subs
-from optbench import tuning
 from optbench.spec import Budget, EvalPolicy, TrialSpec
 from optbench.trial import run_trial
+from optbench.tuning.points import sample_points
+from optbench.tuning.spaces import load_search_space
 from optbench.workloads import find_workload
 from tests.conftest import one_thread
 
@@ -22,8 +23,8 @@ def test_baseline_folder_is_complete(name):
     sub = subs.load_folder(subs.find_submission(name))
     readme = (sub.path / "README.md").read_text()
     assert len(readme.split()) > 60 and "efault" in readme  # says where the defaults come from
-    space = tuning.load_search_space(sub.search_space_path)
-    points = tuning.sample_points(space, 4, 0, source=str(sub.search_space_path))
+    space = load_search_space(sub.search_space_path)
+    points = sample_points(space, 4, 0, source=str(sub.search_space_path))
     assert len(points) == 4
     assert set(space.names) <= set(sub.defaults), "every searched hyperparameter has a self-tuning default"
 

@@ -1,4 +1,4 @@
-"""Tests for optbench.tuning: parsing, validation, quasi-random points, ruleset presets."""
+"""Tests for optbench.tuning (spaces, points, rulesets): parsing, validation, quasi-random points, ruleset presets."""
 
 from __future__ import annotations
 
@@ -15,18 +15,9 @@ from hypothesis import strategies as st
 
 from optbench.errors import OptbenchError
 from optbench.spec import Hyperparameter, SearchSpace
-from optbench.tuning import (
-    PRESETS,
-    check_names,
-    load_search_space,
-    map_unit,
-    parse_hparams_override,
-    parse_search_space,
-    resolve_ruleset,
-    sample_points,
-    study_points,
-    study_seed,
-)
+from optbench.tuning.points import map_unit, sample_points, study_points, study_seed
+from optbench.tuning.rulesets import PRESETS, resolve_ruleset
+from optbench.tuning.spaces import check_names, load_search_space, parse_hparams_override, parse_search_space
 
 YAML_SPACE = """\
 learning_rate: {min: 1e-4, max: 1.0e-2, scaling: log}
@@ -329,7 +320,7 @@ def test_study_seed_is_stable() -> None:
     assert len({study_seed(b, s) for b in range(10) for s in range(10)}) == 100
     assert 0 <= study_seed(123, 4) < 2**32
     # stable across processes (no dependence on Python's hash seed)
-    out = subprocess.run([sys.executable, "-c", "from optbench.tuning import study_seed; print(study_seed(7, 2))"],
+    out = subprocess.run([sys.executable, "-c", "from optbench.tuning.points import study_seed; print(study_seed(7, 2))"],
                          capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "123"})
     assert int(out.stdout) == study_seed(7, 2)
 

@@ -17,15 +17,12 @@ or a hang (the wall-clock limit) stay in the child, and a trial costs a fork ins
 a new interpreter and a torch import. A trial with ``nproc_per_trial > 1`` starts its
 ranks from that child (:mod:`optbench.executors.ddp`).
 
-**Code travels with the run** (Ray's runtime environment, per task): ``working_dir`` is a
-folder the driver builds with a copy of every submission folder of the plan
-(``submissions/<name>``; the specs sent to workers name them relative to it) and of the
-user modules that workloads name by dotted path (``pkg.mod:fn``) and that this process
-imports from outside site-packages (``pythonpath/``, put on the worker's ``sys.path``).
-optbench itself goes through ``py_modules`` (the driver's copy, so workers run the same
-code); its dependencies (torch ...) must be installed on the workers. Datasets do not
-travel: they are generated on the worker, or read from ``--data-dir``, which must exist
-at that path on every worker.
+**Code travels with the run** (Ray's runtime environment, per task): the plan's submission
+folders and the user modules workloads name go in a ``working_dir`` built by
+:mod:`optbench.executors.ray_code`; optbench itself goes through ``py_modules`` (the driver's
+copy, so workers run the same code); its dependencies (torch ...) must be installed on the
+workers. Datasets do not travel: they are generated on the worker, or read from
+``--data-dir``, which must exist at that path on every worker.
 
 **Failures.** A Python exception inside a trial is already a ``failed`` result. A child
 process that dies is retried like the local executor does. A task lost with its worker or
@@ -56,11 +53,10 @@ from typing import Any, Callable, Iterable
 
 from optbench.errors import OptbenchError
 from optbench.executors.base import available_cores, settle
+from optbench.executors.ray_code import EXCLUDE, Shipment, stage_code
 from optbench.spec import FinishedTrial, OnEval, OnFinished, TrialResult, TrialRuntime, TrialSpec, TrialStatus
 
 INSTALL_HINT = "--executor ray needs Ray, which is not installed here: pip install 'optbench[ray]'"
-#: Files never copied into the working_dir that goes to workers.
-_EXCLUDE = ["__pycache__", "*.pyc", ".git", "checkpoint.pt", "attempts.txt"]
 
 
 def import_ray() -> Any:
@@ -92,81 +88,6 @@ def _trial_task(spec: TrialSpec, runtime: TrialRuntime, python_paths: list[str])
     placed = executor.runtime_for(spec, 0, runtime.checkpoint_dir)
     finished = executor.run_one(spec, dataclasses.replace(placed, device=placed.device or runtime.device))
     return finished.result, finished.evals, finished.crashed
-
-
-# --------------------------------------------------------------------------- code for the workers
-
-
-def _installed_roots() -> list[Path]:
-    import sysconfig
-
-    paths = sysconfig.get_paths()
-    return [Path(paths[k]).resolve() for k in ("stdlib", "platstdlib", "purelib", "platlib") if paths.get(k)]
-
-
-def user_modules(specs: list[TrialSpec]) -> list[Path]:
-    """Files or package folders of the modules that workloads name by dotted path and that are
-    not installed packages (those must be installed on the workers like any dependency)."""
-    import importlib.util
-
-    tops = set()
-    for spec in specs:
-        w = spec.workload
-        for name in (w.dataset.name, w.model.name, w.loss.name, *w.metrics):
-            if ":" in name:
-                tops.add(name.partition(":")[0].split(".")[0])
-    installed, found = _installed_roots(), []
-    for top in sorted(tops - {"optbench"}):
-        try:
-            module = importlib.util.find_spec(top)
-        except (ImportError, ValueError):
-            module = None
-        if module is None:
-            continue  # the worker says so, as the local executor would
-        if module.submodule_search_locations:
-            path = Path(next(iter(module.submodule_search_locations)))
-        elif module.origin and module.origin not in ("built-in", "frozen"):
-            path = Path(module.origin)
-        else:
-            continue
-        path = path.resolve()
-        if not any(root == path or root in path.parents for root in installed):
-            found.append(path)
-    return found
-
-
-@dataclasses.dataclass
-class Shipment:
-    """The working_dir built for one run, and how specs refer to it."""
-
-    working_dir: Path
-    submissions: dict[str, str]  #: driver's submission_path -> path relative to the working_dir
-    python_paths: list[str]  #: relative to the working_dir, prepended to sys.path on the worker
-
-
-def stage_code(specs: list[TrialSpec], folder: Path) -> Shipment:
-    """Copy the plan's submission folders and user workload modules into ``folder``."""
-    ignore = shutil.ignore_patterns(*_EXCLUDE)
-    folder.mkdir(parents=True, exist_ok=True)
-    submissions: dict[str, str] = {}
-    for spec in specs:
-        if spec.submission_path in submissions:
-            continue
-        name, k = Path(spec.submission_path).name, 1
-        while (folder / "submissions" / name).exists():  # two folders of the same name
-            name, k = f"{Path(spec.submission_path).name}-{k}", k + 1
-        shutil.copytree(spec.submission_path, folder / "submissions" / name, ignore=ignore)
-        submissions[spec.submission_path] = f"submissions/{name}"
-    python_paths = []
-    for path in user_modules(specs):
-        target = folder / "pythonpath" / path.name
-        if path.is_dir():
-            shutil.copytree(path, target, ignore=ignore, dirs_exist_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-        python_paths = ["pythonpath"]
-    return Shipment(folder, submissions, python_paths)
 
 
 # ------------------------------------------------------------------------------------ the driver
@@ -346,7 +267,7 @@ class RayExecutor:
             return None
         if self._shipment is None:
             shipment = stage_code(specs, self._tmp / "code")
-            runtime_env: dict[str, Any] = {"working_dir": str(shipment.working_dir), "excludes": _EXCLUDE}
+            runtime_env: dict[str, Any] = {"working_dir": str(shipment.working_dir), "excludes": EXCLUDE}
             if self.ship_optbench:
                 runtime_env["py_modules"] = [str(Path(__file__).resolve().parents[1])]
             self.connect(runtime_env)

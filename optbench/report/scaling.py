@@ -57,7 +57,7 @@ def draw_scaling(table: pd.DataFrame, ladder: str, reference: str, seconds_clock
 
 
 def scaling(results: Path, reference: str, out: Path | None, console: Any) -> list[Path]:
-    """Compute, write ``scaling.csv`` and ``scaling_<ladder>.png/.svg``; print the table."""
+    """Compute, write ``scaling.csv`` and ``scaling_<ladder>.png/.svg``; print the table and the files."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -81,4 +81,6 @@ def scaling(results: Path, reference: str, out: Path | None, console: Any) -> li
             shown.add_row(f"{axis} {value}", f"{part['num_params'].iloc[0]:,.0f}", escape(str(sub)),
                           cells.get("steps", "-"), cells.get("seconds", "-"))
         console.print(shown)
+    for path in written:
+        console.print(f"  wrote {escape(str(path))}")
     return written

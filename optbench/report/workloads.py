@@ -1,4 +1,4 @@
-"""``optbench list workloads`` and ``optbench show WORKLOAD``: what a workload asks, readable at 80 columns.
+"""``optbench list workloads``, ``list suites`` and ``optbench show WORKLOAD``: what a workload asks, readable at 80 columns.
 
 The list was one rich table of seven columns, which an 80-column terminal cut into names and
 targets ending in ``…`` and descriptions one word per line. It is now one group per suite and
@@ -70,6 +70,17 @@ def print_workload_list(workloads_dir: list[Path], console: Any) -> None:
     clocks = {name: str(suite.clock) for name, suite in suites(workloads_dir).items() if suite.clock}
     for line in workload_lines(specs, clocks, console.width):
         console.print(escape(line), highlight=False, soft_wrap=True)
+
+
+def print_suite_list(workloads_dir: list[Path], console: Any) -> None:
+    """``optbench list suites``: each named suite, its clock and its workloads, one line each."""
+    from rich.markup import escape
+
+    from optbench.workloads import suites
+
+    for suite_name, suite in sorted(suites(workloads_dir).items()):
+        clock = f" (clock: {suite.clock})" if suite.clock else ""
+        console.print(f"[bold]{escape(suite_name)}[/]{clock}: {escape(', '.join(suite.workloads))}", highlight=False)
 
 
 def print_workload(spec: WorkloadSpec, console: Any) -> None:

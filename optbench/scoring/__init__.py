@@ -8,8 +8,9 @@ One module per job, imported in this order (none imports :mod:`optbench.report` 
   and ``optbench compare``, one convention);
 - :mod:`~optbench.scoring.inputs`: our results folder as a :class:`~optbench.scoring.inputs.ScoringInput`,
   and the count checks;
-- :mod:`~optbench.scoring.algoperf_targets` and :mod:`~optbench.scoring.algoperf_logs`:
-  AlgoPerf's targets files and log tree as the same kind of input;
+- :mod:`~optbench.scoring.algoperf_targets`, :mod:`~optbench.scoring.algoperf_tree` and
+  :mod:`~optbench.scoring.algoperf_logs`: AlgoPerf's targets files and log tree as the same
+  kind of input;
 - :mod:`~optbench.scoring.tuning_curve` (the score with k of N trials) and
   :mod:`~optbench.scoring.clock_ranks` (the ranks on steps and on seconds), and
   :mod:`~optbench.scoring.significance` (paired tests, the speedrun check);

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from optbench import tuning
 from optbench.errors import OptbenchError
+from optbench.tuning import spaces
 
 #: Declared names could not be read without running the code (a computed DEFAULT_HPARAMS).
 UNKNOWN = None
@@ -96,6 +96,6 @@ def check_hparam_names(names: Mapping[str, Any] | tuple[str, ...], declared: fro
     if declared is None:
         return
     try:
-        tuning.check_names(dict.fromkeys(names), set(declared), source)
+        spaces.check_names(dict.fromkeys(names), set(declared), source)
     except OptbenchError as exc:
         raise OptbenchError(f"{exc}{f' (declared by {where})' if where else ''}") from None

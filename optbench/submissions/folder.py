@@ -22,11 +22,8 @@ SEARCH_SPACE_FILES = ("search_space.yaml", "search_space.yml", "tuning_search_sp
 
 
 def submission_dirs(extra: list[Path] | None = None) -> list[Path]:
-    dirs = [Path(d) for d in (extra or [])]
-    for d in dirs:
-        if not d.is_dir():
-            raise OptbenchError(f"--submissions-dir {d}: not a folder")
-    return [*dirs, BUILTIN_SUBMISSIONS_DIR]
+    """Where submissions are looked up: ``--submissions-dir`` folders first, then the built-ins."""
+    return safeio.search_folders(extra, "--submissions-dir", BUILTIN_SUBMISSIONS_DIR)
 
 
 def discover(extra: list[Path] | None = None) -> dict[str, Path]:
@@ -84,10 +81,10 @@ def read_submission(folder: Path) -> SubmissionFolder:
 
 def _with_checked_names(sub: SubmissionFolder) -> SubmissionFolder:
     """``sub`` with the names it declares; a search-space name it does not declare is refused."""
-    from optbench import tuning
     from optbench.submissions.declared import declared_names
+    from optbench.tuning import spaces
 
-    space = tuning.load_search_space(sub.search_space_path) if sub.search_space_path else None
+    space = spaces.load_search_space(sub.search_space_path) if sub.search_space_path else None
     names, where = declared_names(sub.form, sub.source, sub.config, space.names if space else None)
     sub = dataclasses.replace(sub, hparam_names=names, hparam_names_from=where)
     if space is not None:
@@ -118,7 +115,7 @@ def _read_files(folder: Path) -> SubmissionFolder:
 
 def _check_defaults(defaults: dict[str, Any], source: Path) -> None:
     """submission.yaml's defaults: named by strings, valued by finite numbers, booleans, strings or lists."""
-    from optbench.tuning import parse_hparams_values
+    from optbench.tuning.spaces import parse_hparams_values
 
     parse_hparams_values(defaults, f"{source}: defaults")
 

@@ -89,8 +89,9 @@ def prepare(submission: str, workload: str, grid: str, root: Path, *, studies: i
             submissions_dir: list[Path] | None = None) -> tuple[list[TrialSpec], RunConfig]:
     """Everything before the run: the grid checked against the submission's search space, the
     configuration and plan, and ``<root>/sweep.json`` (the axes, for the analysis)."""
-    from optbench import experiment, store, tuning
+    from optbench import experiment, store
     from optbench.submissions import find_submission
+    from optbench.tuning.spaces import load_search_space
     from optbench.workloads import resolve_workloads
 
     axes = parse_grid(grid)
@@ -98,7 +99,7 @@ def prepare(submission: str, workload: str, grid: str, root: Path, *, studies: i
     if sub.hparam_names is not None:  # its defaults (or search space) declare its names: "did you mean" on a typo
         sub.check_hparams(tuple(a.name for a in axes), "--grid")
     elif sub.search_space_path is not None:
-        check_declared(axes, set(tuning.load_search_space(sub.search_space_path).names), str(sub.search_space_path))
+        check_declared(axes, set(load_search_space(sub.search_space_path).names), str(sub.search_space_path))
     else:
         raise OptbenchError(f"{sub.path}: its hyperparameter names cannot be read without running it "
                             "(no literal DEFAULT_HPARAMS, no search_space.yaml): nothing to sweep")
@@ -221,3 +222,31 @@ def write_sweep(root: Path, title: str) -> tuple[SweepMap, list[Path]]:
     table = m.table.rename(columns={"x": m.x.name, "y": m.y.name})
     atomic_write_text(out / "sweep.csv", table.to_csv(index=False))
     return m, [out / "sweep.csv", *save_figure(heatmap_figure(m, title), out, "heatmap")]
+
+
+def sweep_command(console: Any, err_console: Any, submission: str, workload: str, grid: str, *, plot: bool,
+                  results: Path, name: str | None, **options: Any) -> int:
+    """``optbench sweep`` once its options are parsed: run the grid (unless ``plot``: only draw the
+    sweep in the results folder ``submission``), write the map, print one line; the exit code
+    (a run's: 1 when a trial failed, 130 when interrupted, and then nothing is drawn).
+    ``options`` go to :func:`prepare`."""
+    from rich.markup import escape
+
+    from optbench import experiment
+    from optbench.report.run import execute
+
+    if plot:
+        root = Path(submission)
+    else:
+        if not (submission and workload and grid):
+            raise OptbenchError("optbench sweep SUBMISSION --workload W --grid name=lo:hi:n,name=lo:hi:n")
+        root = results / (name or experiment.default_experiment_name())
+        plan, config = prepare(submission, workload, grid, root, **options)
+        code = execute(root, plan, config, console, err_console)
+        if code:
+            return code
+    m, paths = write_sweep(root, root.name)
+    console.print(f"good region (within {GOOD_FACTOR}× the best steps to target): {m.width:.0%} of the grid; "
+                  f"{int(m.reached.sum())} of {m.reached.size} points reach the target; "
+                  f"{', '.join(p.name for p in paths)} in {escape(str(paths[0].parent))}", highlight=False)
+    return 0

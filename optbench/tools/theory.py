@@ -235,3 +235,23 @@ def _write(r: TheoryResult, out: Path, runs: int, const_runs: list, decr_runs: l
     fig.savefig(files[1])
     plt.close(fig)
     return files
+
+
+def theory_command(workload: str, workloads_dir: list[Path], out: Path, console: Any, **options: Any) -> None:
+    """``optbench theory`` once its options are parsed: run :func:`theory` on the workload (a name or
+    YAML path) with ``options``, print the constants, the last measured and bounded gaps and the files."""
+    from rich.markup import escape
+
+    from optbench.workloads import find_workload
+
+    result = theory(find_workload(workload, workloads_dir), out, **options)
+    info = result.info
+    console.print(f"[bold]{escape(result.workload)}[/]: L = {info['L']:.4g}, mu = {info['mu']:.4g} (kappa {info['kappa']:.4g}), "
+                  f"sigma2 = {info['sigma2']:.4g} (per example; /B = {result.sigma2_batch:.4g}), B = {result.batch}, "
+                  f"alpha = {result.alpha:.4g}", highlight=False)
+    last = -1
+    console.print(f"  constant step after {result.steps[last]} steps: measured {result.constant_measured[last]:.3g}, "
+                  f"bound {result.constant_bound[last]:.3g}; decreasing: measured "
+                  f"{result.decreasing_measured[last]:.3g}, bound {result.decreasing_bound[last]:.3g}", highlight=False)
+    for path in result.files:
+        console.print(f"  wrote {path}", markup=False)

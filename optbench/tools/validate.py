@@ -31,10 +31,11 @@ def validate(path: Path, console: Any, *, steps: int = 10, workload: str = "digi
              submission: str = "adamw", timeout: float = DEFAULT_TIMEOUT) -> None:
     """Check ``path`` (a workload YAML or a submission folder) and train ``steps`` steps in a worker."""
     from optbench import submissions as subs
-    from optbench import tuning
     from optbench.executors.local import LocalExecutor
     from optbench.report.format import first_step
     from optbench.spec import Budget, Clock, TrialRuntime, TrialSpec, TrialStatus
+    from optbench.tuning.points import sample_points
+    from optbench.tuning.spaces import load_search_space
     from optbench.workloads import find_workload, load_workload_file
     from optbench.workloads.loader import check_names_registered
 
@@ -47,8 +48,8 @@ def validate(path: Path, console: Any, *, steps: int = 10, workload: str = "digi
         folder = subs.read_submission(path)  # its files only: the code runs in the worker
         origin = "its defaults"
         if folder.search_space_path:
-            space = tuning.load_search_space(folder.search_space_path)
-            hparams = tuning.sample_points(space, 1, 0, source=str(folder.search_space_path))[0]
+            space = load_search_space(folder.search_space_path)
+            hparams = sample_points(space, 1, 0, source=str(folder.search_space_path))[0]
             ruleset, origin = "external", f"the first point of {folder.search_space_path.name}"
         wl = find_workload(workload)
         sub_name, sub_path = folder.name, str(folder.path)

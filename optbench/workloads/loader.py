@@ -86,11 +86,7 @@ def load_workload_file(path: Path) -> WorkloadSpec:
 
 def workload_dirs(extra: list[Path] | None = None) -> list[Path]:
     """Where workloads are looked up: ``--workloads-dir`` folders first, then the built-ins."""
-    dirs = [Path(d) for d in (extra or [])]
-    for d in dirs:
-        if not d.is_dir():
-            raise OptbenchError(f"--workloads-dir {d}: not a folder")
-    return [*dirs, BUILTIN_WORKLOADS_DIR]
+    return safeio.search_folders(extra, "--workloads-dir", BUILTIN_WORKLOADS_DIR)
 
 
 def discover(extra: list[Path] | None = None) -> dict[str, Path]:

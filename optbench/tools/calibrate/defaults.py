@@ -6,11 +6,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from optbench import tuning
 from optbench.errors import OptbenchError
 from optbench.plan import trial_seed
 from optbench.spec import Clock, Executor, TrialSpec, WorkloadSpec
 from optbench.tools.calibrate.common import Run, machine_info, plain, run_all
+from optbench.tuning.points import study_points
+from optbench.tuning.spaces import load_search_space
 
 # ------------------------------------------------------------------------------ self-tuning defaults
 
@@ -69,9 +70,9 @@ def calibrate_defaults(
 
     if submission.search_space_path is None:
         raise OptbenchError(f"{submission.path}: no search space to choose defaults from")
-    space = tuning.load_search_space(submission.search_space_path)
+    space = load_search_space(submission.search_space_path)
     current = load_folder(submission).defaults
-    candidates = [current] + tuning.study_points(space, points, base_seed, 0, source=str(submission.search_space_path))
+    candidates = [current] + study_points(space, points, base_seed, 0, source=str(submission.search_space_path))
     machine = machine_info(getattr(executor, "threads", None))
 
     def trial(hparams: dict[str, Any], wl: WorkloadSpec, seed_index: int, index: int) -> TrialSpec:

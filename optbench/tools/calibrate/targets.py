@@ -8,7 +8,6 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from optbench import tuning
 from optbench.errors import OptbenchError
 from optbench.plan import trial_seed
 from optbench.spec import Budget, Clock, Executor, Target, TrialSpec, WorkloadSpec
@@ -24,6 +23,8 @@ from optbench.tools.calibrate.common import (
     run_all,
     sig,
 )
+from optbench.tuning.points import study_points
+from optbench.tuning.spaces import load_search_space
 
 RULE = ("target = the easiest, over the reference submissions ({references}), of the value that {quantile:.0%} of "
         "each one's {trials} tuned trials reach within {horizon} steps, rounded to 3 significant digits toward the "
@@ -146,8 +147,8 @@ def calibrate_target(
     for sub in submissions:
         if sub.search_space_path is None:
             raise OptbenchError(f"{sub.path}: no search_space.yaml to calibrate with")
-        space = tuning.load_search_space(sub.search_space_path)
-        points = tuning.study_points(space, trials, base_seed, 0, source=str(sub.search_space_path))
+        space = load_search_space(sub.search_space_path)
+        points = study_points(space, trials, base_seed, 0, source=str(sub.search_space_path))
         specs += [trial(sub, p, trial_seed(base_seed, spec.name, 0, i), i) for i, p in enumerate(points)]
     search = run_all(specs, executor, "search", on_run)
     by_sub = {s.name: [r for r in search if r.submission == s.name] for s in submissions}

@@ -190,7 +190,7 @@ def draw(results: list[TrialLandscape]) -> Any:
 
 
 def landscape(folders: list[Path], out: Path | None, settings: Settings, console: Any) -> list[Path]:
-    """Measure each trial, write ``landscape.json`` and the figure; print the sharpness table."""
+    """Measure each trial, write ``landscape.json`` and the figure; print the sharpness table and the files."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -215,4 +215,6 @@ def landscape(folders: list[Path], out: Path | None, settings: Settings, console
                       f"{r.top_eigenvalue:.4g}" + ("" if r.power_converged else " (not converged)"),
                       f"{r.rho_sharpness:.4g}")
     console.print(table)
+    for path in written:
+        console.print(f"  wrote {escape(str(path))}")
     return written

@@ -71,6 +71,16 @@ def logistic_example_grads(A: np.ndarray, y: np.ndarray, mu: float, x: np.ndarra
     return -(y * s)[:, None] * A + mu * x[None, :]
 
 
+def _split_rows(A: np.ndarray, targets: np.ndarray, num_samples: int, dim: int, metadata: dict) -> TensorData:
+    """The first ``num_samples`` rows train, the rest validate; one output; ``metadata`` (the problem's
+    constants: f*, L, mu, sigma2 ...) travels with the data for ``optbench theory`` and the report."""
+    return TensorData(
+        {"train": (A[:num_samples], targets[:num_samples]), "validation": (A[num_samples:], targets[num_samples:])},
+        info={"input_dim": dim, "num_outputs": 1},
+        metadata=metadata,
+    )
+
+
 @register_dataset("synthetic_logreg")
 def synthetic_logreg(
     num_samples: int = 10000,
@@ -100,16 +110,11 @@ def synthetic_logreg(
     key = dict(num_samples=num_samples, num_validation=num_validation, dim=dim, mu=mu, min_scale=min_scale,
                label_noise=label_noise, seed=seed, solver="newton-1e-10", generator=3)
     built = cached("logreg", key, build)
-    A, y = built["A"], built["y"]
-    return TensorData(
-        {"train": (A[:num_samples], y[:num_samples]), "validation": (A[num_samples:], y[num_samples:])},
-        info={"input_dim": dim, "num_outputs": 1},
-        metadata={
-            "f_star": built["f_star"], "f_init": float(np.log(2.0)), "grad_norm_at_f_star": built["grad_norm"],
-            "L": built["L"], "mu": mu, "mu_at_optimum": built["mu_at_opt"], "L_max": built["L_max"],
-            "sigma2": built["sigma2"], "l2": mu, "problem": "logistic",
-        },
-    )
+    return _split_rows(built["A"], built["y"], num_samples, dim, {
+        "f_star": built["f_star"], "f_init": float(np.log(2.0)), "grad_norm_at_f_star": built["grad_norm"],
+        "L": built["L"], "mu": mu, "mu_at_optimum": built["mu_at_opt"], "L_max": built["L_max"],
+        "sigma2": built["sigma2"], "l2": mu, "problem": "logistic",
+    })
 
 
 @register_dataset("synthetic_lls")
@@ -147,13 +152,8 @@ def synthetic_lls(
     key = dict(num_samples=num_samples, num_validation=num_validation, dim=dim, condition_number=condition_number,
                noise=noise, rotate=rotate, seed=seed, solver="lstsq", generator=1)
     built = cached("lls", key, build)
-    A, b = built["A"], built["b"]
-    return TensorData(
-        {"train": (A[:num_samples], b[:num_samples]), "validation": (A[num_samples:], b[num_samples:])},
-        info={"input_dim": dim, "num_outputs": 1},
-        metadata={
-            "f_star": built["f_star"], "f_init": built["f_init"], "grad_norm_at_f_star": built["grad_norm"],
-            "L": built["L"], "mu": built["mu"], "L_max": built["L_max"], "sigma2": built["sigma2"],
-            "condition_number": built["L"] / built["mu"], "l2": 0.0, "problem": "least_squares",
-        },
-    )
+    return _split_rows(built["A"], built["b"], num_samples, dim, {
+        "f_star": built["f_star"], "f_init": built["f_init"], "grad_norm_at_f_star": built["grad_norm"],
+        "L": built["L"], "mu": built["mu"], "L_max": built["L_max"], "sigma2": built["sigma2"],
+        "condition_number": built["L"] / built["mu"], "l2": 0.0, "problem": "least_squares",
+    })
