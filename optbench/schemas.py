@@ -7,10 +7,10 @@ schema lives beside the code that reads it (docs/design.md §8 lists them) and i
 here: :class:`Closed` (frozen, unknown keys refused) and :func:`expect` (a strict check with the
 hand-written "expected ..." wording: a boolean is not a number, a number is finite).
 
-trial.json and experiment.json are written by optbench, but read back after a kill, a hand edit or a copy from another
-machine: a ``study`` that is a string, a ``workload_hash`` that is a mapping, a plan entry whose
-fields have the wrong types must become one line naming the file, the key and what was expected
-(:func:`check`), not a pandas traceback in the middle of scoring. Extra keys are allowed here (the
+trial.json and experiment.json are written by optbench, but read back after a kill, a hand edit or a
+copy from another machine: a ``study`` that is a string, a ``workload_hash`` that is a mapping, a plan
+entry whose fields have the wrong types must become one line naming the file, the key and what was
+expected (:func:`check`), not a pandas traceback in the middle of scoring. Extra keys are allowed here (the
 formats grow); what scoring and resuming rely on is typed.
 """
 
@@ -256,7 +256,11 @@ def one_line(exc: ValidationError, source: str, model: type[BaseModel] | None = 
     outermost: an unknown key, then a missing one, then a value (as the hand-written checks did)."""
     errors = exc.errors(include_url=False)
     rank = {"extra_forbidden": 0, "invalid_key": 0, "missing": 1}  # invalid_key: a key that is not a string
-    error = min(errors, key=lambda e: (len(e["loc"]) - (e["type"] in rank), rank.get(e["type"], 2), str(e["loc"])))
+    # the outermost mapping first; unknown keys by name (as the hand-written checks sorted them), values in
+    # the schema's order
+    order = {id(e): i for i, e in enumerate(errors)}
+    error = min(errors, key=lambda e: (len(e["loc"]) - (e["type"] in rank), rank.get(e["type"], 2),
+                                       str(e["loc"]) if e["type"] in rank else "", order[id(e)]))
     loc = tuple(error["loc"])
     key = ".".join(str(part) for part in loc)
     if error["type"] in ("extra_forbidden", "invalid_key"):
