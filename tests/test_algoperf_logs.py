@@ -98,7 +98,7 @@ def test_load_targets_goal_field_and_errors(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(OptbenchError, match="not valid JSON"):
         algoperf_targets.load_targets(tmp_path / "bad.json")
-    with pytest.raises(OptbenchError, match="needs base_workloads"):
+    with pytest.raises(OptbenchError, match="missing required key base_workloads"):
         algoperf_targets.load_targets(write_targets(tmp_path / "c.json", {"workloads": {}}))
     del data["workloads"]["ogbg"]
     with pytest.raises(OptbenchError, match="without a target: ogbg"):

@@ -208,9 +208,9 @@ TARGETS = {"benchmark_version": "0.5", "base_workloads": ["wmt"], "held_out_work
 
 
 @pytest.mark.parametrize("change, needle", [
-    (lambda t: t.update(base_workloads=[["wmt"]]), "lists of workload names"),
+    (lambda t: t.update(base_workloads=[["wmt"]]), "base_workloads: expected a list of workload names"),
     (lambda t: t.update(held_out_workloads=["wmt"]), "listed twice"),
-    (lambda t: t.update(workloads=[1]), "workloads as a mapping"),
+    (lambda t: t.update(workloads=[1]), "workloads: expected a mapping"),
     (lambda t: t["workloads"]["wmt"].update(validation_target_value=float("nan")), "finite"),
     (lambda t: t["workloads"].update(wmt="bleu"), "target_metric_name"),
 ])

@@ -150,3 +150,28 @@ def test_seconds_only_re_measures_the_seconds_budget_and_keeps_the_rest(tmp_path
     assert len(measured["samples"]["nadamw"]) == 2 and set(measured["samples"]) == {"nadamw", "adamw"}
     slower = max(measured["cpu_seconds_per_step"].values())
     assert after.budget.seconds >= 1.5 * before.budget.step_budget * slower * 0.99
+
+
+def test_the_yaml_writer_never_writes_a_workload_the_loader_would_refuse(tmp_path):
+    """calibrate --write: round-trip writer, schema on the new text, atomic replace; a refused edit leaves the file."""
+    from optbench.errors import OptbenchError
+    from optbench.tools.calibrate.yaml_writer import rewrite
+
+    path = tmp_path / "digits_mlp.yaml"
+    path.write_text((REPO / "workloads" / "mini" / "digits_mlp.yaml").read_text() + "# a trailing comment\n")
+    before = path.read_bytes()
+
+    def bad(data):
+        data["budget"]["seconds"] = -1.0
+        return True
+
+    with pytest.raises(OptbenchError, match="budget.seconds: expected a number > 0"):
+        rewrite(path, bad)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["digits_mlp.yaml"]
+
+    def good(data):
+        data["budget"]["seconds"] = 2.5
+        return True
+
+    assert rewrite(path, good) and load_workload_file(path).budget.seconds == 2.5
+    assert "# a trailing comment" in path.read_text()

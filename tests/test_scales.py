@@ -63,7 +63,7 @@ def test_targets_per_rung_and_the_tokens_axis(tmp_path):
     ("scales: {width: [8]}", "at least two distinct"),
     ("scales: {width: [8, 8]}", "at least two distinct"),
     ("scales: {width: [8, 16], depth: [1, 2]}", "exactly one axis"),
-    ("scales: {height: [1, 2]}", "unknown key height"),
+    ("scales: {height: [1, 2]}", "unknown key scales.height"),
     ("scales: {depth: [1, 2]}", "no model parameter named layers or depth"),
     ("scales: {width: [8, 16], targets: [0.5]}", "targets: expected 2 numbers"),
     ("scales: {width: [8, 16], set: loss.x}", "set: expected"),
@@ -72,7 +72,7 @@ def test_targets_per_rung_and_the_tokens_axis(tmp_path):
 def test_bad_ladders_are_refused_in_one_line(tmp_path, scales, message):
     with pytest.raises(OptbenchError, match=message) as info:
         ladder(tmp_path, scales)
-    assert "\n" not in str(info.value) and "tiny_ladder.yaml: scales:" in str(info.value)
+    assert "\n" not in str(info.value) and "tiny_ladder.yaml: " in str(info.value) and "scales" in str(info.value)
 
 
 def test_bad_scales_option(tmp_path):

@@ -127,35 +127,9 @@ def _bad(path: Path, why: str) -> OptbenchError:
                          "`optbench compare --save-baseline FILE RESULTS`")
 
 
-def _numbers(values: Any, path: Path, where: str, *, null: float, non_negative: bool) -> list[float]:
-    """A list of finite numbers (``>= 0`` when ``non_negative``), ``null`` standing for None."""
-    if not isinstance(values, list):
-        raise _bad(path, f"{where} is not a list")
-    out = []
-    for v in values:
-        if v is None:
-            out.append(null)
-        elif safeio.finite_number(v) and (v >= 0 or not non_negative):
-            out.append(float(v))
-        else:
-            expected = "a number >= 0 or null (not reached)" if non_negative else "a number or null"
-            raise _bad(path, f"{where} holds {safeio.show(v)}; expected {expected}")
-    return out
-
-
-def _times(values: Any, path: Path, where: str) -> list[float]:
-    """Steps or seconds to target: numbers >= 0, or null (not reached: infinity)."""
-    return _numbers(values, path, where, null=math.inf, non_negative=True)
-
-
-def _values(values: Any, path: Path, where: str) -> list[float]:
-    """Best metric values: numbers, or null (no value: NaN)."""
-    return _numbers(values, path, where, null=math.nan, non_negative=False)
-
-
 def load_baseline_side(path: Path) -> Side:
-    """A baseline file; refused when written by another optbench major.minor version, since
-    what counts as a step or a target may change between them."""
+    """A baseline file, checked by its schema (optbench.report.baseline_schema); refused when written by
+    another optbench major.minor version, since what counts as a step or a target may change between them."""
     path = Path(path)
     data = safeio.read_json(path, expect=None)
     if not isinstance(data, dict) or data.get("format") != BASELINE_FORMAT:
@@ -166,38 +140,17 @@ def load_baseline_side(path: Path) -> Side:
             f"{path}: baseline written by optbench {version}, this is optbench {__version__} (major.minor must "
             "match): re-create it with `optbench compare --save-baseline FILE RESULTS`"
         )
-    workloads, results = data.get("workloads"), data.get("results")
-    if not isinstance(workloads, dict) or not isinstance(results, dict):
-        raise _bad(path, '"workloads" or "results" missing')
-    rows = []
-    for wl, subs in results.items():
-        if wl not in workloads or not isinstance(workloads[wl], dict) or not isinstance(workloads[wl].get("hash"), str):
-            raise _bad(path, f"workload {wl} has no hash under \"workloads\"")
-        if not isinstance(subs, dict):
-            raise _bad(path, f"results.{wl} is not a mapping of submissions")
-        for sub, entry in subs.items():
-            where = f"results.{wl}.{sub}"
-            if not isinstance(entry, dict):
-                raise _bad(path, f"{where} is not a mapping")
-            steps = _times(entry.get("steps_to_target"), path, f"{where}.steps_to_target")
-            seconds = _times(entry.get("time_to_target"), path, f"{where}.time_to_target")
-            study = entry.get("study", list(range(len(steps))))
-            best = _values(entry.get("best_metric", [None] * len(steps)), path, f"{where}.best_metric")
-            if not isinstance(study, list) or not all(isinstance(j, int) and not isinstance(j, bool) and j >= 0
-                                                      for j in study) or len(set(study)) != len(study):
-                raise _bad(path, f"{where}.study holds {safeio.show(study)}; expected a list of distinct study numbers >= 0")
-            if not (len(study) == len(steps) == len(seconds) == len(best) and study):
-                raise _bad(path, f"{where}: study, steps_to_target, time_to_target and best_metric differ in "
-                                 "length or are empty")
-            rows += [{"workload": wl, "submission": sub, "study": int(j), "steps": a, "seconds": b, "best": c}
-                     for j, a, b, c in zip(study, steps, seconds, best)]
-    if not rows:
-        raise _bad(path, "no results in it")
-    clock = str(data.get("clock", "wall"))  # format 1 files hold wall seconds
-    return Side(str(path), "baseline", version, str(data.get("ruleset", "?")),
-                {wl: {"hash": str(w["hash"]), "target": w.get("target", ""), "metric": w.get("metric"),
-                      "value": finite(w.get("value")), "mode": w.get("mode")} for wl, w in workloads.items()},
-                pd.DataFrame(rows), data.get("provenance") or {}, clock, has_best=data.get("format_version", 1) >= 2)
+    from optbench.report.baseline_schema import BaselineFile
+    from optbench.schemas import check
+
+    parsed = check(BaselineFile, data, str(path))
+    rows = [{"workload": wl, "submission": sub, "study": j, "steps": a, "seconds": b, "best": c}
+            for wl, subs in parsed.results.items() for sub, entry in subs.items()
+            for j, a, b, c in zip(entry.studies, entry.steps_to_target, entry.time_to_target, entry.best)]
+    return Side(str(path), "baseline", version, str(parsed.ruleset),
+                {wl: {"hash": w.hash, "target": w.target, "metric": w.metric, "value": w.value, "mode": w.mode}
+                 for wl, w in parsed.workloads.items()},
+                pd.DataFrame(rows), dict(parsed.provenance or {}), parsed.clock, has_best=parsed.format_version >= 2)
 
 
 def load_side(path: Path, ruleset: str | None = None) -> Side:

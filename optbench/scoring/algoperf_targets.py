@@ -11,7 +11,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -82,51 +81,30 @@ def metric_is_minimized(metric: str) -> bool:
     raise ValueError(name)
 
 
-def _names(value: Any) -> bool:
-    """A list of workload names (strings)."""
-    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-
-
 def load_targets(path: str | os.PathLike[str]) -> Targets:
-    """Read and check a ``workload_targets*.json`` (v0.5, v0.6, or newer with ``target_metric_goal``)."""
+    """Read and check a ``workload_targets*.json`` (v0.5, v0.6, or newer with ``target_metric_goal``) with its
+    schema (optbench.scoring.targets_schema)."""
     path = Path(path)
-    raw = safeio.read_json(path, f"--targets {path}", expect=None)
-    if not isinstance(raw, dict) or not _names(raw.get("base_workloads")) \
-            or not _names(raw.get("held_out_workloads") or []) or not isinstance(raw.get("workloads"), dict):
-        raise OptbenchError(
-            f"--targets {path}: not an AlgoPerf workload_targets file (needs base_workloads and "
-            "held_out_workloads as lists of workload names, and workloads as a mapping)"
-        )
-    base = tuple(raw["base_workloads"])
-    held_out = tuple(raw.get("held_out_workloads") or ())
-    entries: dict[str, Any] = raw["workloads"]
-    both = sorted(set(base) & set(held_out))
-    if both or len(set(base)) != len(base) or len(set(held_out)) != len(held_out):
-        raise OptbenchError(f"--targets {path}: a workload is listed twice in base_workloads/held_out_workloads "
-                            f"({safeio.show(both or base + held_out)}); list each once")
+    from optbench.schemas import check
+    from optbench.scoring.targets_schema import AlgoPerfTargetsFile
+
+    raw = check(AlgoPerfTargetsFile, safeio.read_json(path, f"--targets {path}", expect=None), f"--targets {path}")
+    base, held_out = tuple(raw.base_workloads), tuple(raw.held_out_workloads or ())
     workloads: dict[str, WorkloadTarget] = {}
-    for name, entry in entries.items():
-        metric_name = entry.get("target_metric_name") if isinstance(entry, dict) else None
-        value = entry.get("validation_target_value") if isinstance(entry, dict) else None
-        if not isinstance(metric_name, str) or not metric_name.strip() or not safeio.finite_number(value):
-            raise OptbenchError(
-                f"--targets {path}: workload {safeio.show(name)} needs target_metric_name (a string) and a finite "
-                f"numeric validation_target_value, got {safeio.show(entry)}"
-            )
-        value = float(value)
-        goal = entry.get("target_metric_goal")
-        if goal in ("minimize", "maximize"):
+    for name, entry in raw.workloads.items():
+        metric_name, goal = entry.target_metric_name, entry.target_metric_goal
+        if goal is not None:
             minimize = goal == "minimize"
         else:
             try:
                 minimize = metric_is_minimized(metric_name)
             except ValueError:
                 raise OptbenchError(
-                    f"--targets {path}: workload {name!r}: metric {metric_name!r} is neither a known "
+                    f"--targets {path}: workloads.{name}: metric {metric_name!r} is neither a known "
                     "minimised nor maximised metric; add target_metric_goal: minimize|maximize"
                 ) from None
-        workloads[name] = WorkloadTarget(f"validation/{metric_name}", value, minimize)
+        workloads[name] = WorkloadTarget(f"validation/{metric_name}", entry.validation_target_value, minimize)
     missing = [w for w in base + held_out if w not in workloads]
     if missing:
         raise OptbenchError(f"--targets {path}: base/held-out workloads without a target: {', '.join(missing)}")
-    return Targets(str(raw.get("benchmark_version", "?")), base, held_out, workloads, str(path))
+    return Targets(str(raw.benchmark_version), base, held_out, workloads, str(path))

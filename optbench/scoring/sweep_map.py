@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, ValidationError
 
 from optbench.errors import OptbenchError
 
@@ -71,17 +70,6 @@ class SweepMap:
         return float(self.table["good"].mean())
 
 
-class _AxisFile(BaseModel):
-    name: str = Field(min_length=1)
-    values: list[float] = Field(min_length=1)
-
-
-class _SweepFile(BaseModel):
-    """The schema of :data:`SWEEP_FILE` (other keys, e.g. the submission's name, are allowed)."""
-
-    axes: list[_AxisFile] = Field(min_length=2, max_length=2)
-
-
 def _value(hparams: Any, name: str) -> float:
     value = hparams.get(name) if isinstance(hparams, dict) else None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else np.nan
@@ -94,12 +82,10 @@ def read_axes(root: Path) -> tuple[Axis, Axis]:
     path = Path(root) / SWEEP_FILE
     if not path.is_file():
         raise OptbenchError(f"{root}: not a sweep (no {SWEEP_FILE}; `optbench sweep` writes it)")
-    try:
-        grid = _SweepFile.model_validate(store.read_json(path))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the file"
-        raise OptbenchError(f"{path}: not the sweep file `optbench sweep` writes ({where}: {first['msg']})") from None
+    from optbench.schemas import check
+    from optbench.scoring.sweep_schema import SweepFile
+
+    grid = check(SweepFile, store.read_json(path), str(path))
     x, y = (Axis(a.name, tuple(a.values)) for a in grid.axes)
     return x, y
 

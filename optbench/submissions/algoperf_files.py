@@ -19,12 +19,10 @@ from typing import Any
 from optbench import safeio
 from optbench.errors import OptbenchError
 
-FORM = "algoperf"
+FORM = "algoperf"  #: the same as optbench.submissions.schema.ALGOPERF_FORM (kept here: no pydantic to detect)
 #: Top-level packages that make a file a JAX/TensorFlow submission.
 JAX_PACKAGES = frozenset({"jax", "jaxlib", "flax", "optax", "chex", "jraph", "tensorflow", "tensorflow_datasets",
                           "orbax", "haiku"})
-#: The keys a submission.yaml beside a submission.py may have.
-COMPANION_KEYS = frozenset({"form", "aliases", "description"})
 _INIT_ARGS = ("workload", "model_params", "model_state", "hyperparameters", "rng")
 
 def _functions(tree: ast.Module) -> dict[str, list[str]]:
@@ -46,19 +44,15 @@ def _imported_roots(tree: ast.Module) -> list[str]:
 
 def read_companion(folder: Path) -> dict[str, Any]:
     """``submission.yaml`` beside a ``submission.py`` ({} when there is none), checked."""
+    from optbench.schemas import check
     from optbench.submissions.import_aliases import check_aliases
+    from optbench.submissions.schema import CompanionYaml
 
     source = folder / "submission.yaml"
     if not source.is_file():
         return {}
     config = safeio.read_yaml(source) or {}
-    if not isinstance(config, dict) or set(config) - COMPANION_KEYS:
-        extra = sorted(map(str, set(config) - COMPANION_KEYS)) if isinstance(config, dict) else safeio.show(config)
-        raise OptbenchError(f"{source}: unknown keys {safeio.show(extra)}; beside a submission.py it may hold "
-                            f"{', '.join(sorted(COMPANION_KEYS))}")
-    if config.get("form", FORM) != FORM:
-        raise OptbenchError(f"{source}: form: {safeio.show(config['form'])}; beside a submission.py the only form to "
-                            f"declare is {FORM} (the others are found from the code)")
+    check(CompanionYaml, config, str(source))
     if "aliases" in config:
         config["aliases"] = check_aliases(config["aliases"], str(source))
     return config

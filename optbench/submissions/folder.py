@@ -19,8 +19,6 @@ from optbench.safeio import path_part
 #: The baseline submissions, shipped inside the package (the repository's top-level submissions/ links to them).
 BUILTIN_SUBMISSIONS_DIR = builtin.SUBMISSIONS_DIR
 SEARCH_SPACE_FILES = ("search_space.yaml", "search_space.yml", "tuning_search_space.json")
-#: The keys a submission.yaml may have.
-YAML_KEYS = frozenset({"optimizer", "defaults", "description", "closure", "groups", "base"})
 
 
 def submission_dirs(extra: list[Path] | None = None) -> list[Path]:
@@ -104,16 +102,12 @@ def _read_files(folder: Path) -> SubmissionFolder:
             return SubmissionFolder(folder.name, folder, "algoperf", code_hash(folder), search_space, config=algoperf)
         return SubmissionFolder(folder.name, folder, "python", code_hash(folder), search_space)
     if (folder / "submission.yaml").is_file():
+        from optbench.schemas import check
+        from optbench.submissions.schema import SubmissionYaml
+
         source = folder / "submission.yaml"
         config = safeio.read_yaml(source) or {}
-        if not isinstance(config, dict):
-            raise OptbenchError(f"{source}: expected a mapping of {', '.join(sorted(YAML_KEYS))}, "
-                                f"got {safeio.type_name(config)}")
-        if set(config) - YAML_KEYS:
-            extra = sorted(map(str, set(config) - YAML_KEYS))
-            raise OptbenchError(f"{source}: unknown keys {safeio.show(extra)}; allowed: {', '.join(sorted(YAML_KEYS))}")
-        if not isinstance(config.get("defaults", {}), dict):
-            raise OptbenchError(f"{source}: defaults: expected a mapping of hyperparameter to value")
+        check(SubmissionYaml, config, str(source))
         _check_defaults(config.get("defaults") or {}, source)
         return SubmissionFolder(folder.name, folder, "yaml", code_hash(folder), search_space, config=config)
     raise OptbenchError(f"{folder}: not a submission folder (no submission.py or submission.yaml in it)")

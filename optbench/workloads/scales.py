@@ -18,54 +18,35 @@ the model's parameter count (``num_params`` in trial.json) for ``optbench scalin
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optbench.errors import OptbenchError
 from optbench.spec import ComponentRef, Target, WorkloadSpec
 
-AXES = ("width", "depth", "tokens")
+if TYPE_CHECKING:
+    from optbench.workloads.schema import ScalesModel
+
 #: The model parameter a width or depth value sets, by default: the first one the model's params name.
 DEFAULT_PARAMS = {"width": ("dim", "hidden", "channels", "width"), "depth": ("layers", "depth")}
-SETTABLE = ("model.params.", "dataset.params.", "budget.steps")
 
 
-def parse_ladder(value: Any, model: Any, source: str) -> dict[str, Any]:
-    """Validate a YAML ``scales`` mapping into ``{"axis", "values", "set", "targets"}``."""
-    def fail(what: str) -> OptbenchError:
-        return OptbenchError(f"{source}: scales: {what}, got {value!r}")
-
-    if not isinstance(value, dict):
-        raise fail("expected a mapping {width|depth|tokens: [values], set: ..., targets: [...]}")
-    axes = [k for k in value if k in AXES]
-    unknown = sorted(set(value) - {*AXES, "set", "targets"})
-    if unknown:
-        raise fail(f"unknown key {unknown[0]}; allowed: {', '.join(AXES)}, set, targets")
-    if len(axes) != 1:
-        raise fail(f"expected exactly one axis of {', '.join(AXES)}")
-    axis, values = axes[0], value[axes[0]]
-    if (not isinstance(values, list) or len(values) < 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
-            or len(set(values)) != len(values)):
-        raise fail(f"{axis}: expected a list of at least two distinct integers > 0")
+def parse_ladder(value: ScalesModel, model: Any, source: str) -> dict[str, Any]:
+    """A ``scales`` mapping checked by its schema (optbench.workloads.schema.ScalesModel) into
+    ``{"axis", "values", "set", "targets"}``, its default ``set`` found from the model's params."""
+    axis = value.axis
     params = (model.get("params") or {}) if isinstance(model, dict) else {}
-    target = value.get("set")
+    target = value.set
     if target is None:
         if axis == "tokens":
             target = "budget.steps"
         else:
             found = [p for p in DEFAULT_PARAMS[axis] if p in params]
             if not found:
-                raise fail(f"no model parameter named {' or '.join(DEFAULT_PARAMS[axis])} for {axis}; "
-                           "say which with set: model.params.<name>")
+                raise OptbenchError(f"{source}: scales: no model parameter named {' or '.join(DEFAULT_PARAMS[axis])} "
+                                    f"for {axis}; say which with set: model.params.<name>")
             target = f"model.params.{found[0]}"
-    if not isinstance(target, str) or not (target == "budget.steps" or target.startswith(SETTABLE[:2])):
-        raise fail("set: expected model.params.<name>, dataset.params.<name> or budget.steps")
-    targets = value.get("targets")
-    if targets is not None and (not isinstance(targets, list) or len(targets) != len(values)
-                                or not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in targets)):
-        raise fail(f"targets: expected {len(values)} numbers, one per {axis} value")
-    return {"axis": axis, "values": list(values), "set": target,
-            "targets": None if targets is None else [float(t) for t in targets]}
+    return {"axis": axis, "values": list(getattr(value, axis)), "set": target,
+            "targets": None if value.targets is None else [float(t) for t in value.targets]}
 
 
 def scale_of(spec: WorkloadSpec, value: int) -> WorkloadSpec:

@@ -1,5 +1,5 @@
-"""Writing a calibration into a workload YAML: a round-trip YAML writer (comments and layout kept) and an
-atomic replace."""
+"""Writing a calibration into a workload YAML: a round-trip YAML writer (comments and layout kept), the
+workload schema on the new text (a file the loader would refuse is never written), and an atomic replace."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from typing import Any, Callable
 
 def rewrite(path: Path, change: Callable[[Any], bool]) -> bool:
     """Load ``path`` with a round-trip YAML reader (comments and layout kept), let ``change`` edit it
-    (returning whether target or budgets changed: then ``version`` is bumped), write it back atomically."""
+    (returning whether target or budgets changed: then ``version`` is bumped), check the new text with the
+    workload schema, write it back atomically."""
     from ruamel.yaml import YAML
 
+    from optbench import safeio
     from optbench.store import atomic_write_text
+    from optbench.workloads.loader import parse_workload
 
     yaml = YAML()  # round-trip mode
     yaml.width = 110
@@ -26,6 +29,7 @@ def rewrite(path: Path, change: Callable[[Any], bool]) -> bool:
         data["version"] = int(data["version"]) + 1
     buffer = io.StringIO()
     yaml.dump(data, buffer)
+    parse_workload(safeio.load_yaml(buffer.getvalue(), str(path)), str(path))  # refused here, before the write
     atomic_write_text(path, buffer.getvalue())
     return changed
 
