@@ -387,6 +387,7 @@ def test_jax_submissions_and_bad_companions_are_refused_with_one_line(tmp_path):
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+@pytest.mark.slow  # validate trains a real AlgoPerf submission (~5 s); the fast lane validates in test_validate_first_step
 def test_cli_validate_trains_an_external_submission_on_its_first_search_point(tmp_path):
     folder = submission(tmp_path, SGD, files={"tuning_search_space.json": json.dumps(
         [{"learning_rate": 0.05, "label_smoothing": 0.1, "dropout_rate": 0.0, "warmup_factor": 0.02}])})

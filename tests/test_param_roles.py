@@ -160,6 +160,7 @@ def check_split_trains_char_lm(folder):
     assert outcome.evals[-1]["train/loss"] < outcome.evals[0]["train/loss"]
 
 
+@pytest.mark.slow  # a real run of a YAML submission (~2 s); the split itself is checked in-process above
 def test_a_yaml_submission_splits_optimizers_by_role(tmp_path):
     check_split_trains_char_lm(split_submission(tmp_path))
 

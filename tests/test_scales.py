@@ -151,6 +151,7 @@ def test_run_scales_all_and_the_scaling_command(tmp_path):
     assert (tmp_path / "r" / "x" / "plots" / "scaling_tiny_ladder.png").is_file()
 
 
+@pytest.mark.slow  # two reports rendered (~2.5 s)
 def test_the_report_has_a_lab_section_only_when_lab_results_exist(tmp_path):
     from optbench.report.html import write_report
 

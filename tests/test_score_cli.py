@@ -81,6 +81,7 @@ def algoperf_tree(tmp_path: Path) -> tuple[Path, Path]:
     return root, targets
 
 
+@pytest.mark.slow  # a real subprocess on an AlgoPerf tree (~3.5 s); the fast lane reads and scores AlgoPerf trees in-process (test_algoperf_logs)
 def test_algoperf_tree_scored_end_to_end(algoperf_tree, tmp_path):
     root, targets = algoperf_tree
     out = tmp_path / "scores"

@@ -15,6 +15,7 @@ from optbench.workloads import find_workload
 from .conftest import cli
 
 
+@pytest.mark.slow  # the theory CLI end to end (~2 s); the fast lane keeps its refusals
 def test_theory_cli_writes_png_svg_and_csv(tmp_path):
     proc = cli("theory", "lls", "--out", tmp_path, "--steps", "300", "--runs", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
