@@ -2,7 +2,7 @@
 submissions, the command line in this process (``cli``) or in a subprocess (``run_cli``), and the check
 that bad input is refused in one line (``assert_one_line_error``).
 
-The fast lane (``python -m pytest -q -m "not slow"``) runs the property tests with the ``fast``
+The fast lane (``python -m pytest -q -m "not slow" -n 2``) runs the property tests with the ``fast``
 hypothesis profile (fewer examples); the full suite runs each test's own number of examples.
 """
 
