@@ -46,10 +46,6 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _split(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
-
-
 def _version(value: bool) -> None:
     if value:
         console.print(f"optbench {__version__}")
@@ -396,10 +392,11 @@ def calibrate_cmd(
 ) -> None:
     """Set a workload's target and budgets from tuned baselines, with AlgoPerf's headroom; or (--defaults)
     a submission's self-tuning defaults across a suite. The rules: optbench/tools/calibrate/."""
+    from optbench.report.run import split_names
     from optbench.tools.calibrate.command import CalibrateOptions, calibrate_command
 
     calibrate_command(CalibrateOptions(
-        workload, defaults, suite, tuple(_split(submissions)), trials, points, seeds, horizon, quantile, headroom,
+        workload, defaults, suite, tuple(split_names(submissions)), trials, points, seeds, horizon, quantile, headroom,
         multiplier, seconds_only, steps, rounds, target, workers, threads, seed, write, out, tuple(workloads_dir),
         tuple(submissions_dir)), console)
 

@@ -24,7 +24,8 @@ from optbench.spec import RunConfig, TrialSpec
 INTERRUPTED = 130
 
 
-def _split(text: str | None) -> list[str]:
+def split_names(text: str | None) -> list[str]:
+    """A comma-separated option (``--workloads a,b``) as its non-empty names."""
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
@@ -64,10 +65,10 @@ def run(console: Any, err_console: Any, *, given: Mapping[str, str], workloads: 
         raise OptbenchError("--force only means something with --resume")
     if execution["executor"] == "ray" and "workers" not in given:
         execution = {**execution, "workers": None}  # as many trials at once as the cluster holds
-    names = _split(workloads)
+    names = split_names(workloads)
     suite = suite or (None if names else "default")
     found = expand_scales(resolve_workloads(names, suite, workloads_dir), scales)
-    subs = [find_submission(s, submissions_dir) for s in _split(submissions)]
+    subs = [find_submission(s, submissions_dir) for s in split_names(submissions)]
     if not subs:
         raise OptbenchError("--submissions: name at least one submission")
     check_distinct(subs)
