@@ -46,6 +46,10 @@ def print_defaults_proposal(proposal: Any, console: Any) -> None:
     for i, point in sorted(enumerate(proposal.points), key=lambda ip: (-ip[1].score, -ip[1].reached))[:8]:
         label = "current defaults" if i == 0 else f"point {i}"
         say(f"  {label}: score {point.score:.3f}, {point.reached}/{n} targets: {escape(_hparams(point.hparams))}")
+    for f in proposal.finalists:
+        label = "current defaults" if f["point"] == 0 else f"point {f['point']}"
+        per_seed = ", ".join(f"{k}/{n}" for k in f["reached_per_seed"])
+        say(f"  finalist {label}: targets per seed {per_seed}, mean score {f['mean_score_over_seeds']:.3f}")
     seeds = ", ".join(f"{sum(r.status == 'reached' for r in runs)}/{n}" for runs in proposal.seed_runs)
     say(f"[bold green]defaults[/] for {escape(proposal.submission)}: {escape(repr(proposal.best.hparams))}")
     say(f"  reached {proposal.best.reached}/{n} targets; on new seeds: {seeds or '–'}")

@@ -43,6 +43,7 @@ class CalibrateOptions:
     out: Path | None
     workloads_dir: tuple[Path, ...]
     submissions_dir: tuple[Path, ...]
+    finalists: int = 3
 
 
 def calibrate_command(o: CalibrateOptions, console: Any) -> None:
@@ -80,9 +81,10 @@ def calibrate_command(o: CalibrateOptions, console: Any) -> None:
         sub = subs.find_submission(o.defaults, list(o.submissions_dir))
         workloads = resolve_workloads([], o.suite, list(o.workloads_dir))
         say(f"[bold]optbench calibrate --defaults {escape(sub.name)}[/]: {o.points + 1} points x {len(workloads)} "
-            f"workloads of {escape(o.suite)}, then {o.seeds} seed(s)")
+            f"workloads of {escape(o.suite)}, then the best {o.finalists} on {o.seeds} new seed(s)")
         proposal = cal.calibrate_defaults(sub, workloads, executor, points=o.points, seeds=o.seeds,
-                                          multiplier=o.multiplier, base_seed=o.seed, on_run=show)
+                                          multiplier=o.multiplier, base_seed=o.seed, finalists=o.finalists,
+                                          on_run=show)
         print_defaults_proposal(proposal, console)
         save({"defaults": proposal.summary()})
         return
