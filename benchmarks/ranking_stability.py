@@ -42,6 +42,12 @@ def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, cloc
 
     if (root / EXPERIMENT_FILE).is_file():
         specs, config, _ = resume(root, force=False, execution={"workers": workers})
+        asked = (suite, tuple(submissions), seed, clock or config.clock.value)
+        kept = (config.suite, tuple(config.submissions), config.seed, config.clock.value)
+        if asked != kept:
+            raise SystemExit(f"{root}: a kept repeat of suite {kept[0]}, submissions {','.join(kept[1])}, seed "
+                             f"{kept[2]}, clock {kept[3]}; this call asks for {asked[0]}, {','.join(asked[1])}, "
+                             f"seed {asked[2]}, clock {asked[3]}: use another --keep folder")
     else:
         workloads = resolve_workloads([], suite)
         subs = [find_submission(s) for s in submissions]
