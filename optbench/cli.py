@@ -370,8 +370,9 @@ def calibrate_cmd(
     trials: int = typer.Option(20, min=1, help="Quasi-random search points per reference submission."),
     points: int = typer.Option(12, min=1, help="--defaults: search points tried besides the current defaults."),
     seeds: int = typer.Option(2, min=0, help="Re-runs of the best configuration on new seeds."),
-    finalists: int = typer.Option(3, min=1, help="--defaults: the best points of the search that re-run on the "
-                                  "new seeds; the one reaching most targets on its worst seed wins."),
+    finalists: int = typer.Option(3, min=1, help="--defaults: the best points of the search (and the current "
+                                  "defaults) that re-run on the new seeds; the one reaching most targets on its "
+                                  "worst seed wins."),
     horizon: int | None = typer.Option(None, min=1, help="Steps per search trial: the proposed step budget and "
                                        "step_hint (default: the workload's step_hint)."),
     quantile: float = typer.Option(0.4, help="The target is what this fraction of each reference submission's "

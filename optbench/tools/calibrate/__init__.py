@@ -38,7 +38,9 @@ clock, the step budget × ``multiplier``, stopping at the target); the points ar
 against each other as if they were submissions (AlgoPerf's performance-profile score of
 steps to target, then the number of targets reached). The search picks on one seed, and the
 best of a dozen noisy scores is a point that only just reaches some targets on that seed;
-so the ``finalists`` best points re-run on ``seeds`` new seeds, and the chosen point is the
+so the ``finalists`` best points (most targets reached, then score; the current defaults
+always among them, so that a change must beat them on every seed) re-run on ``seeds`` new
+seeds, and the chosen point is the
 one that reaches the most targets on its worst seed (then the best mean score over the
 seeds, each seed's runs scored against each other). The result is printed (and saved with
 ``--out``) for the submission's ``DEFAULT_HPARAMS``. ``--seed`` moves every trial seed: the
