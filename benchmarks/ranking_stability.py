@@ -10,6 +10,13 @@ least 4 of 5 repeats.
     python benchmarks/ranking_stability.py --suite default --repeats 3 --submissions adamw,nadamw,sgd_nesterov
     python benchmarks/ranking_stability.py --keep /tmp/stability    # keep the results folders
     python benchmarks/ranking_stability.py --keep /tmp/stability    # again: resumes the unfinished repeats
+    python benchmarks/ranking_stability.py --preset algoperf-v06   # AlgoPerf's protocol: 3 studies per repeat
+
+Without ``--preset`` a repeat is one study per workload and submission (what ``optbench run
+--ruleset self`` does without a preset), so a default that reaches a target on one seed and just
+misses it on the next moves the ranking. With ``--preset algoperf-v06`` each repeat is what
+AlgoPerf's self-tuning ruleset prescribes: 3 studies, each with its own seed, and a workload's
+time to target is the median over the studies (reached when at least 2 of 3 reach it).
 
 Each repeat is an ordinary experiment (``optbench run --suite S --submissions ... --seed K``)
 written to a folder, so any of them can be opened with ``optbench report``.
@@ -27,7 +34,8 @@ from pathlib import Path
 BASELINES = "adamw,nadamw,sgd_nesterov,heavy_ball,schedule_free_adamw,lion"
 
 
-def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, clock: str | None, root: Path) -> float:
+def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, clock: str | None, root: Path,
+               preset: str | None = None) -> float:
     """One self-tuning run of the suite into ``root``; returns its wall seconds.
 
     A ``root`` that already holds this repeat (``--keep`` of an earlier, possibly interrupted,
@@ -42,17 +50,18 @@ def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, cloc
 
     if (root / EXPERIMENT_FILE).is_file():
         specs, config, _ = resume(root, force=False, execution={"workers": workers})
-        asked = (suite, tuple(submissions), seed, clock or config.clock.value)
-        kept = (config.suite, tuple(config.submissions), config.seed, config.clock.value)
+        asked = (suite, tuple(submissions), seed, clock or config.clock.value, preset)
+        kept = (config.suite, tuple(config.submissions), config.seed, config.clock.value, config.preset)
         if asked != kept:
             raise SystemExit(f"{root}: a kept repeat of suite {kept[0]}, submissions {','.join(kept[1])}, seed "
-                             f"{kept[2]}, clock {kept[3]}; this call asks for {asked[0]}, {','.join(asked[1])}, "
-                             f"seed {asked[2]}, clock {asked[3]}: use another --keep folder")
+                             f"{kept[2]}, clock {kept[3]}, preset {kept[4]}; this call asks for {asked[0]}, "
+                             f"{','.join(asked[1])}, seed {asked[2]}, clock {asked[3]}, preset {asked[4]}: "
+                             "use another --keep folder")
     else:
         workloads = resolve_workloads([], suite)
         subs = [find_submission(s) for s in submissions]
         config = configure(workloads=[w.name for w in workloads], submissions=[s.name for s in subs], suite=suite,
-                           ruleset="self", preset=None, studies=None, trials=None, hparams=None, clock=clock,
+                           ruleset="self", preset=preset, studies=None, trials=None, hparams=None, clock=clock,
                            suite_clock=suites()[suite].clock, seed=seed, workers=workers)
         specs = plan_from_config(workloads, subs, config)
         start_experiment(root, specs, config)
@@ -71,6 +80,8 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clock", default=None, help="wall, cpu or steps (default: the suite's)")
+    parser.add_argument("--preset", default=None, help="algoperf-v06 or algoperf-v05: that many studies per "
+                        "repeat, each workload's time to target the median over them (default: one study)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the results folders here")
     args = parser.parse_args()
 
@@ -79,13 +90,14 @@ def main() -> None:
     submissions = [s.strip() for s in args.submissions.split(",") if s.strip()]
     base = args.keep or Path(tempfile.mkdtemp(prefix="optbench-stability-"))
     print(f"suite {args.suite}, {len(submissions)} submissions under self-tuning, {args.repeats} repeats "
+          f"of {args.preset or 'one study'} "
           f"(seeds {args.first_seed}..{args.first_seed + args.repeats - 1}), {args.workers} workers", flush=True)
     tops = []
     try:
         for k in range(args.repeats):
             seed = args.first_seed + k
             root = base / f"seed_{seed}"
-            wall = run_repeat(args.suite, submissions, seed, args.workers, args.clock, root)
+            wall = run_repeat(args.suite, submissions, seed, args.workers, args.clock, root, args.preset)
             board = score_folder(root)
             lb = board.leaderboard
             top = tuple(lb.index[:3])
