@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import collections
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,6 +42,7 @@ def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, cloc
     A ``root`` that already holds this repeat (``--keep`` of an earlier, possibly interrupted,
     call) is resumed: its finished trials are kept and only the missing ones run, so the five
     repeats can be spread over several sittings on a slow machine."""
+    from optbench.errors import OptbenchError
     from optbench.executors import make_executor
     from optbench.experiment import configure, resume, run_experiment, start_experiment
     from optbench.plan import plan_from_config
@@ -53,7 +55,7 @@ def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, cloc
         asked = (suite, tuple(submissions), seed, clock or config.clock.value, preset)
         kept = (config.suite, tuple(config.submissions), config.seed, config.clock.value, config.preset)
         if asked != kept:
-            raise SystemExit(f"{root}: a kept repeat of suite {kept[0]}, submissions {','.join(kept[1])}, seed "
+            raise OptbenchError(f"{root}: a kept repeat of suite {kept[0]}, submissions {','.join(kept[1])}, seed "
                              f"{kept[2]}, clock {kept[3]}, preset {kept[4]}; this call asks for {asked[0]}, "
                              f"{','.join(asked[1])}, seed {asked[2]}, clock {asked[3]}, preset {asked[4]}: "
                              "use another --keep folder")
@@ -73,6 +75,18 @@ def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, cloc
 
 
 def main() -> None:
+    """Bad input (an unknown suite, submission or preset, a kept folder of another plan): one line, exit 2."""
+    from optbench.errors import OptbenchError, one_line
+
+    try:
+        stability()
+    except OptbenchError as exc:
+        print(one_line(f"error: {exc}"), file=sys.stderr)
+        sys.exit(exc.exit_code)
+
+
+def stability() -> None:
+    """Run (or resume) the repeats, then print each one's ranking and the agreement of their top 3."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", default="mini")
     parser.add_argument("--submissions", default=BASELINES)
