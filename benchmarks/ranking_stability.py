@@ -18,6 +18,11 @@ misses it on the next moves the ranking. With ``--preset algoperf-v06`` each rep
 AlgoPerf's self-tuning ruleset prescribes: 3 studies, each with its own seed, and a workload's
 time to target is the median over the studies (reached when at least 2 of 3 reach it).
 
+After the agreement, the script prints how often each pair of neighbours (in the order of the
+mean score over the repeats) kept its order, with a two-sided sign test: a pair that swaps in
+about half the repeats is one the suite cannot order, and no top-3 order through it can be
+stable.
+
 Each repeat is an ordinary experiment (``optbench run --suite S --submissions ... --seed K``)
 written to a folder, so any of them can be opened with ``optbench report``.
 """
@@ -74,6 +79,22 @@ def run_repeat(suite: str, submissions: list[str], seed: int, workers: int, cloc
     return time.perf_counter() - start
 
 
+def neighbour_orders(scores: list[dict[str, float]]) -> list[tuple[str, str, int, int, float]]:
+    """For neighbours in the order of the mean score over ``scores`` (one mapping submission ->
+    score per repeat): (better, worse, repeats where better scored above worse, repeats, two-sided
+    sign-test p-value; ties count for neither side)."""
+    from scipy.stats import binomtest
+
+    names = sorted(scores[0], key=lambda s: -sum(r[s] for r in scores) / len(scores))
+    pairs = []
+    for better, worse in zip(names, names[1:]):
+        ahead = sum(r[better] > r[worse] for r in scores)
+        decided = sum(r[better] != r[worse] for r in scores)
+        p = binomtest(ahead, decided).pvalue if decided else 1.0
+        pairs.append((better, worse, ahead, decided, float(p)))
+    return pairs
+
+
 def main() -> None:
     """Bad input (an unknown suite, submission or preset, a kept folder of another plan): one line, exit 2."""
     from optbench.errors import OptbenchError, one_line
@@ -106,7 +127,7 @@ def stability() -> None:
     print(f"suite {args.suite}, {len(submissions)} submissions under self-tuning, {args.repeats} repeats "
           f"of {args.preset or 'one study'} "
           f"(seeds {args.first_seed}..{args.first_seed + args.repeats - 1}), {args.workers} workers", flush=True)
-    tops = []
+    tops, scores = [], []
     try:
         for k in range(args.repeats):
             seed = args.first_seed + k
@@ -116,6 +137,7 @@ def stability() -> None:
             lb = board.leaderboard
             top = tuple(lb.index[:3])
             tops.append(top)
+            scores.append({sub: float(row.score) for sub, row in lb.iterrows()})
             ranking = ", ".join(f"{sub} {row.score:.3f} ({int(row.workloads_reached)}/{int(row.workloads)})"
                                 for sub, row in lb.iterrows())
             print(f"seed {seed} ({wall:.0f} s, clock {board.clock}): {ranking}", flush=True)
@@ -127,6 +149,9 @@ def stability() -> None:
           f"(goal: at least 4 of 5)")
     for seed, top in zip(range(args.first_seed, args.first_seed + len(tops)), tops):
         print(f"  seed {seed}: {' > '.join(top)}{'' if top == common else '   (differs)'}")
+    print("\nneighbours by mean score: repeats where the first scored above the second (sign test)")
+    for better, worse, ahead, decided, p in neighbour_orders(scores):
+        print(f"  {better} > {worse}: {ahead} of {decided}, p = {p:.2f}")
 
 
 if __name__ == "__main__":
