@@ -71,6 +71,26 @@ def test_at_least_that_share_of_trials_reaches_the_quantile_target(bests, quanti
     assert reach_fraction(runs, target) >= quantile - 1e-12
 
 
+def test_an_accuracy_target_leaves_one_binomial_standard_error_of_its_split():
+    from optbench.tools.calibrate.common import accuracy_standard_error
+    from optbench.tools.calibrate.targets import evaluated_examples, is_accuracy, with_accuracy_margin
+    from optbench.workloads import find_workload
+
+    assert accuracy_standard_error(0.9793, 628) == pytest.approx(0.00568, abs=1e-5)
+    digits = find_workload("digits_mlp")
+    assert is_accuracy(digits.target) and evaluated_examples(digits, "validation") == 628
+    assert not is_accuracy(find_workload("char_lm").target)  # a loss keeps the 40 % value
+    # digits_mlp's recorded search: 40 % of adamw's trials reach 0.9793; the rule gives 0.973
+    assert round_target(with_accuracy_margin(0.9793, 628), "max") == 0.973 == digits.target.value
+
+
+@given(st.floats(0.0, 1.0), st.integers(1, 10**6))
+def test_the_margin_is_at_most_half_over_root_n_and_never_negative(p, n):
+    from optbench.tools.calibrate.common import accuracy_standard_error
+
+    assert 0.0 <= accuracy_standard_error(p, n) <= 0.5 / n ** 0.5 + 1e-12
+
+
 def test_study_success():
     assert study_success(0.4) == pytest.approx(1 - 0.6 ** 5)
     assert study_success(0.0) == 0.0 and study_success(1.0) == 1.0
@@ -102,6 +122,8 @@ def test_calibrate_on_a_tiny_horizon_writes_the_yaml(tmp_path):
     slower = max(search["cpu_seconds_per_step"].values())
     assert after.budget.seconds >= 1.5 * 40 * slower * 0.99  # rounded up, from 3-digit per-step figures
     assert notes["machine"]["torch_threads_per_trial"] == 1 and "load_average_1min_at_start" in notes["machine"]
+    margin = notes["accuracy_margin"]  # an accuracy: one binomial standard error of 628 images below the 40 % value
+    assert margin["examples"] == 628 and after.target.value <= margin["before_margin"] - margin["standard_error"] + 1e-9
     assert "# a comment the writer keeps" in path.read_text()
     assert (tmp_path / "calibration.json").is_file()
 

@@ -81,6 +81,18 @@ def round_target(value: float, mode: str, digits: int = TARGET_DIGITS) -> float:
     return at(nearest) if easier(at(nearest)) else at(nearest - 1 if mode == "max" else nearest + 1)
 
 
+def accuracy_standard_error(accuracy: float, examples: int) -> float:
+    """The binomial standard error of an accuracy measured on ``examples`` examples.
+
+    One and the same classifier scores differently on different validation splits of this size;
+    a target closer than this to what tuned trials reach is decided by which examples the split
+    holds (on a plateau, by one image more or less), not by the training algorithm."""
+    if examples < 1:
+        raise ValueError(f"an accuracy needs at least one example, got {examples}")
+    p = min(max(accuracy, 0.0), 1.0)
+    return math.sqrt(p * (1.0 - p) / examples)
+
+
 def round_up(value: float, digits: int = BUDGET_DIGITS) -> float:
     """Round a positive number up to ``digits`` significant digits."""
     scale = 10 ** (math.floor(math.log10(value)) - digits + 1)

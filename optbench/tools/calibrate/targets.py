@@ -16,6 +16,7 @@ from optbench.tools.calibrate.common import (
     DEFAULT_QUANTILE,
     STUDY_TRIALS,
     Run,
+    accuracy_standard_error,
     machine_info,
     plain,
     round_target,
@@ -25,9 +26,11 @@ from optbench.tools.calibrate.common import (
 )
 from optbench.tuning.points import study_points
 from optbench.tuning.spaces import load_search_space
+from optbench.workloads.runtime import build_workload
 
 RULE = ("target = the easiest, over the reference submissions ({references}), of the value that {quantile:.0%} of "
-        "each one's {trials} tuned trials reach within {horizon} steps, rounded to 3 significant digits toward the "
+        "each one's {trials} tuned trials reach within {horizon} steps (an accuracy: less one binomial standard "
+        "error of the validation split, sqrt(p(1-p)/n)), rounded to 3 significant digits toward the "
         "easier side; budget: {horizon} steps, and {headroom:g} x {horizon} x the CPU seconds per step of the slower "
         "reference submission, rounded up to 2 significant digits")
 RULE_FIXED = ("target fixed by hand (--target); budget: {horizon} steps, and {headroom:g} x {horizon} x the CPU "
@@ -48,6 +51,22 @@ def quantile_target(bests: Sequence[float | None], mode: str, quantile: float) -
 def reach_fraction(runs: Sequence[Run], target: Target) -> float:
     """The fraction of ``runs`` whose curve reaches ``target``."""
     return sum(r.first_hit(target) is not None for r in runs) / len(runs) if runs else 0.0
+
+
+def is_accuracy(target: Target) -> bool:
+    """An accuracy target (a fraction of examples classified right): the margin of the rule applies."""
+    return target.mode == "max" and target.metric.rsplit("/", 1)[-1] == "accuracy"
+
+
+def evaluated_examples(spec: WorkloadSpec, split: str) -> int:
+    """How many examples the workload's ``split`` evaluates on (the n of an accuracy)."""
+    data = build_workload(spec).data
+    return sum(len(y) for _, y in data.eval_batches(split, 4096))
+
+
+def with_accuracy_margin(value: float, examples: int) -> float:
+    """The rule's target for an accuracy: ``value`` less one binomial standard error of ``examples``."""
+    return value - accuracy_standard_error(value, examples)
 
 
 def study_success(fraction: float, trials: int = STUDY_TRIALS) -> float:
@@ -76,6 +95,7 @@ class TargetProposal:
     rule: str
     fixed_target: bool
     machine: dict[str, Any] = field(default_factory=dict)
+    margin: dict[str, Any] | None = None  #: an accuracy's margin: validation examples, standard error, value before
 
     def notes(self, command: str, when: str) -> dict[str, Any]:
         """The ``notes.calibration`` mapping written into the workload YAML."""
@@ -102,6 +122,7 @@ class TargetProposal:
                      "best_value": sig(self.best.best, 4)},
             "seeds": {"best_values": [sig(r.best, 4) for r in self.seed_runs],
                       "steps_to_target": self.seed_steps},
+            **({"accuracy_margin": self.margin} if self.margin else {}),
             "target": self.target.value,
             "budget_steps": self.horizon,
             "budget_seconds": self.budget_seconds,
@@ -156,6 +177,7 @@ def calibrate_target(
         errors = "; ".join(sorted({r.error or r.status for r in search}))[:300]
         raise OptbenchError(f"calibrate {spec.name}: no search trial produced a finite {spec.target.metric} ({errors})")
 
+    margin = None
     quantile_values = {name: quantile_target([r.best for r in runs], spec.target.mode, quantile)
                        for name, runs in by_sub.items()}
     if target is None:
@@ -165,6 +187,12 @@ def calibrate_target(
             raise OptbenchError(f"calibrate {spec.name}: fewer than {quantile:.0%} of the trials of {', '.join(missing)} "
                                 f"produced a finite {spec.target.metric}; widen the horizon or fix --target")
         easiest = max(usable) if spec.target.mode == "min" else min(usable)
+        if is_accuracy(spec.target):
+            split = spec.target.metric.split("/", 1)[0]
+            examples = evaluated_examples(spec, split)
+            margin = {"split": split, "examples": examples, "before_margin": sig(easiest, 4),
+                      "standard_error": sig(accuracy_standard_error(easiest, examples), 3)}
+            easiest = with_accuracy_margin(easiest, examples)
         chosen = dataclasses.replace(spec.target, value=round_target(easiest, spec.target.mode))
     else:
         chosen = dataclasses.replace(spec.target, value=float(target))
@@ -187,4 +215,4 @@ def calibrate_target(
         headroom=headroom, cpu_per_step=per_step, quantile_values=quantile_values,
         reach={name: reach_fraction(runs, chosen) for name, runs in by_sub.items()}, best=best, search=search,
         seed_runs=seed_runs, seed_steps=[r.first_hit(chosen) for r in seed_runs], rule=rule,
-        fixed_target=target is not None, machine=machine)
+        fixed_target=target is not None, machine=machine, margin=margin)
