@@ -64,11 +64,6 @@ def evaluated_examples(spec: WorkloadSpec, split: str) -> int:
     return sum(len(y) for _, y in data.eval_batches(split, 4096))
 
 
-def with_accuracy_margin(value: float, examples: int) -> float:
-    """The rule's target for an accuracy: ``value`` less one binomial standard error of ``examples``."""
-    return value - accuracy_standard_error(value, examples)
-
-
 def study_success(fraction: float, trials: int = STUDY_TRIALS) -> float:
     """The chance that at least one of ``trials`` independent trials succeeds."""
     return 1.0 - (1.0 - fraction) ** trials
@@ -190,9 +185,10 @@ def calibrate_target(
         if is_accuracy(spec.target):
             split = spec.target.metric.split("/", 1)[0]
             examples = evaluated_examples(spec, split)
+            error = accuracy_standard_error(easiest, examples)
             margin = {"split": split, "examples": examples, "before_margin": sig(easiest, 4),
-                      "standard_error": sig(accuracy_standard_error(easiest, examples), 3)}
-            easiest = with_accuracy_margin(easiest, examples)
+                      "standard_error": sig(error, 3)}
+            easiest -= error
         chosen = dataclasses.replace(spec.target, value=round_target(easiest, spec.target.mode))
     else:
         chosen = dataclasses.replace(spec.target, value=float(target))
